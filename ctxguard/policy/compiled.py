@@ -1,0 +1,161 @@
+"""Policy: the validated model plus everything the hot path needs precomputed.
+
+Built once from a PolicyModel; read-only afterwards. Glob patterns are compiled here, level orders
+are built here, so ``admit`` and ``check_*`` never touch YAML or compile a pattern.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..decision import Action, Direction
+from ..errors import PolicyError
+from ..labels import Levels
+from .loader import load_policy_file, parse_policy_text
+from .schema import DirectionStrategies, PolicyModel, SourceBudget, Strategy, ToolPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Glob:
+    """A shell-style pattern compiled once. Python 3.11's fnmatch emits backtracking-free regexes."""
+
+    pattern: str
+    regex: re.Pattern[str]
+
+    @classmethod
+    def compile(cls, pattern: str, *, ignore_case: bool = False) -> Glob:
+        flags = re.IGNORECASE if ignore_case else 0
+        return cls(pattern, re.compile(fnmatch.translate(pattern), flags))
+
+    def matches(self, value: str) -> bool:
+        return self.regex.match(value) is not None
+
+
+class Policy:
+    """A ready-to-use policy. Create with ``Policy.default()``, ``Policy.from_file`` or ``from_yaml``."""
+
+    def __init__(self, model: PolicyModel | None = None, *, source: str = "<default>") -> None:
+        self.model = model if model is not None else PolicyModel()
+        self.source = source
+        m = self.model
+        self.trust = Levels(tuple(m.trust.levels), highest_first=True)
+        self.confidentiality = Levels(tuple(m.access.levels), highest_first=False)
+        self._sources = [(Glob.compile(p), level) for p, level in m.trust.sources.items()]
+        self._budgets = [(Glob.compile(p), b) for p, b in m.budgets.sources.items()]
+        self._rule_globs = {
+            r.name: {
+                "source": Glob.compile(r.when.source) if r.when.source else None,
+                "tool": Glob.compile(r.when.tool) if r.when.tool else None,
+                "finding": Glob.compile(r.when.finding) if r.when.finding else None,
+            }
+            for r in m.rules
+        }
+        self.allowed_domains = tuple(Glob.compile(d, ignore_case=True) for d in m.exfiltration.allowed_domains)
+
+    # ---- construction -------------------------------------------------------------------------
+    @classmethod
+    def default(cls) -> Policy:
+        """The built-in policy: enforce, fail closed, unknown sources untrusted, secrets never leave."""
+        return cls(PolicyModel(), source="<default>")
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Policy:
+        return cls(load_policy_file(path), source=str(Path(path)))
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str = "<string>") -> Policy:
+        return cls(parse_policy_text(text, source=source), source=source)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        from pydantic import ValidationError
+
+        from .loader import _Located, _problems_from_validation
+
+        try:
+            return cls(PolicyModel.model_validate(dict(data)), source="<dict>")
+        except ValidationError as exc:
+            raise PolicyError(_problems_from_validation(exc, _Located(0, 0), "<dict>", {"cls": "class"})) from None
+
+    # ---- lookups used by the pipeline ---------------------------------------------------------
+    @property
+    def enforce(self) -> bool:
+        return self.model.mode == "enforce"
+
+    @property
+    def fail_open(self) -> bool:
+        return self.model.on_error == "allow"
+
+    def trust_for_source(self, source: str) -> str:
+        for glob, level in self._sources:
+            if glob.matches(source):
+                return level
+        return self.model.trust.default
+
+    def budget_for_source(self, source: str) -> SourceBudget | None:
+        for glob, budget in self._budgets:
+            if glob.matches(source):
+                return budget
+        return None
+
+    def tool(self, name: str) -> ToolPolicy:
+        return self.model.tools.tools.get(name, self.model.tools.default)
+
+    def on_value_from(self, tool: str, trust: str) -> Action:
+        """Action for a side-effect argument whose value came from content of ``trust``.
+
+        Levels not named inherit from the nearest named level above them, so a policy that says
+        ``untrusted: require_approval`` also covers anything below untrusted that it does not name.
+        """
+        table = dict(self.model.tools.on_value_from)
+        override = self.tool(tool).on_value_from
+        if override:
+            table.update(override)
+        rank = self.trust.rank(trust)
+        best: tuple[int, Action] | None = None
+        for level, action in table.items():
+            r = self.trust.rank(level)
+            if r >= rank and (best is None or r < best[0]):
+                best = (r, action)
+        return best[1] if best else Action.ALLOW
+
+    def strategy(self, entity: str, direction: Direction) -> tuple[Strategy, str]:
+        """Strategy for an entity in a direction, and the rule path that set it (for the Decision)."""
+        ents = self.model.redaction.entities
+        candidates = [entity]
+        if entity.startswith("SECRET:"):
+            candidates.append("SECRET")
+        for name in candidates:
+            spec: DirectionStrategies | None = ents.get(name)
+            if spec is not None:
+                return spec.for_direction(direction), f"redaction.entities.{name}.{direction.value}"
+        return self.model.redaction.default.for_direction(direction), f"redaction.default.{direction.value}"
+
+    def clearance_allowed(self, tenant: str, clearance: str) -> None:
+        """Raise PolicyError when a session asks for more than its tenant may have."""
+        access = self.model.access
+        if clearance not in self.confidentiality:
+            raise PolicyError(f"unknown clearance {clearance!r}; declared: {list(self.confidentiality.names)}")
+        if access.tenants:
+            if tenant not in access.tenants:
+                raise PolicyError(f"tenant {tenant!r} is not declared in access.tenants")
+            cap = access.tenants[tenant].max_clearance
+            if cap is not None and self.confidentiality.rank(clearance) > self.confidentiality.rank(cap):
+                raise PolicyError(f"clearance {clearance!r} exceeds tenant {tenant!r}'s max_clearance {cap!r}")
+
+    def rule_globs(self, name: str) -> dict[str, Glob | None]:
+        return self._rule_globs[name]
+
+    @cached_property
+    def canaries(self) -> tuple[str, ...]:
+        return tuple(t for t in self.model.exfiltration.canary_tokens if t)
+
+    def __repr__(self) -> str:
+        return f"Policy(source={self.source!r}, mode={self.model.mode!r}, on_error={self.model.on_error!r})"

@@ -1,0 +1,382 @@
+"""The policy language, as pydantic models: parsed once, validated once, read-only afterwards.
+
+Every model forbids unknown keys, so a typo (``on_eror``) is an error with a line number rather
+than a setting silently ignored; a firewall whose policy quietly does nothing is worse than none.
+The defaults of every field are the safe choice: with an empty policy file ctxguard enforces,
+fails closed, treats unknown sources and tools as untrusted side-effect tools and blocks secrets.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..decision import Action, Direction
+
+DEFAULT_TRUST_LEVELS = ["system", "user", "internal", "external", "untrusted", "hostile"]
+DEFAULT_CONFIDENTIALITY_LEVELS = ["public", "internal", "confidential", "secret"]
+
+
+def _at(*path: str | int) -> str:
+    """Prefix for a validator message so the loader can point at the exact field (and its line)."""
+    return "at " + json.dumps(list(path)) + ": "
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Strategy(str, Enum):
+    """What to do with a sensitive entity found in content going in a given direction."""
+
+    ALLOW = "allow"  # pass it through unchanged (still recorded in findings and the audit log)
+    REDACT = "redact"  # <EMAIL_ADDRESS>
+    MASK = "mask"  # ****@*****.com style: keep length, hide characters
+    HASH = "hash"  # <EMAIL_ADDRESS:3f2a9c1d>, keyed, stable within the tenant
+    PSEUDONYMIZE = "pseudonymize"  # <PERSON_1>, reversible through the session's vault
+    BLOCK = "block"  # the whole content is refused
+
+    @property
+    def action(self) -> Action:
+        if self is Strategy.ALLOW:
+            return Action.ALLOW
+        if self is Strategy.BLOCK:
+            return Action.BLOCK
+        return Action.REDACT
+
+
+class DirectionStrategies(_Model):
+    """One strategy per direction. A bare string in YAML sets all four at once."""
+
+    into_model: Strategy = Strategy.REDACT
+    into_memory: Strategy = Strategy.REDACT
+    into_tool: Strategy = Strategy.REDACT
+    out_to_user: Strategy = Strategy.REDACT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_single(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            names = [s.value for s in Strategy]
+            if value not in names:
+                raise ValueError(f"unknown strategy {value!r}; expected one of {names}")
+            return {d.value: value for d in Direction}
+        return value
+
+    def for_direction(self, direction: Direction) -> Strategy:
+        return getattr(self, direction.value)  # type: ignore[no-any-return]
+
+
+class TrustPolicy(_Model):
+    """Trust levels (highest first) and the map from source names to a level.
+
+    Source patterns are shell-style globs matched in the order written; the first match wins, so put
+    specific patterns (``tool:web_*``) before general ones (``tool:*``).
+    """
+
+    levels: list[str] = Field(default_factory=lambda: list(DEFAULT_TRUST_LEVELS), min_length=2)
+    default: str = "untrusted"
+    sources: dict[str, str] = Field(
+        default_factory=lambda: {
+            "system": "system",
+            "user": "user",
+            "memory:*": "internal",
+            "retriever:*": "internal",
+            "tool:*": "untrusted",
+        }
+    )
+    # Segments a detector flags as injected drop to this level.
+    flagged: str = "hostile"
+
+    @model_validator(mode="after")
+    def _levels_known(self) -> TrustPolicy:
+        known = set(self.levels)
+        if len(known) != len(self.levels):
+            raise ValueError(f"{_at('levels')}trust levels must be unique")
+        for name, where in [(self.default, "default"), (self.flagged, "flagged")]:
+            if name not in known:
+                raise ValueError(f"{_at(where)}unknown trust level {name!r}; declared: {self.levels}")
+        for pattern, level in self.sources.items():
+            if level not in known:
+                raise ValueError(f"{_at('sources', pattern)}unknown trust level {level!r}; declared: {self.levels}")
+        return self
+
+
+class TenantPolicy(_Model):
+    max_clearance: str | None = None
+    description: str = ""
+
+
+class AccessPolicy(_Model):
+    """Confidentiality levels (lowest first), tenants, and what a session may see.
+
+    A session's clearance is a confidentiality level: it sees content at or below it, of its own
+    tenant. When ``tenants`` is non-empty, only those tenants may open sessions.
+    """
+
+    levels: list[str] = Field(default_factory=lambda: list(DEFAULT_CONFIDENTIALITY_LEVELS), min_length=1)
+    default_confidentiality: str = "internal"
+    default_clearance: str = "internal"
+    tenants: dict[str, TenantPolicy] = Field(default_factory=dict)
+    # Content labelled for another tenant, or above the session's clearance, entering the context.
+    on_out_of_scope: Literal["block", "allow"] = "block"
+
+    @model_validator(mode="after")
+    def _levels_known(self) -> AccessPolicy:
+        known = set(self.levels)
+        if len(known) != len(self.levels):
+            raise ValueError(f"{_at('levels')}confidentiality levels must be unique")
+        for name, where in [
+            (self.default_confidentiality, "default_confidentiality"),
+            (self.default_clearance, "default_clearance"),
+        ]:
+            if name not in known:
+                raise ValueError(f"{_at(where)}unknown confidentiality level {name!r}; declared: {self.levels}")
+        for tenant, spec in self.tenants.items():
+            if spec.max_clearance is not None and spec.max_clearance not in known:
+                raise ValueError(
+                    f"{_at('tenants', tenant, 'max_clearance')}unknown level {spec.max_clearance!r}; "
+                    f"declared: {self.levels}"
+                )
+        return self
+
+
+def _default_entities() -> dict[str, DirectionStrategies]:
+    secret = DirectionStrategies(
+        into_model=Strategy.REDACT, into_memory=Strategy.REDACT, into_tool=Strategy.BLOCK,
+        out_to_user=Strategy.REDACT,
+    )
+    return {
+        "SECRET": secret,
+        "CREDIT_CARD": DirectionStrategies(
+            into_model=Strategy.MASK, into_memory=Strategy.REDACT, into_tool=Strategy.BLOCK,
+            out_to_user=Strategy.MASK,
+        ),
+        "US_SSN": DirectionStrategies.model_validate("redact"),
+        "IBAN_CODE": DirectionStrategies(
+            into_model=Strategy.ALLOW, into_memory=Strategy.REDACT, into_tool=Strategy.ALLOW,
+            out_to_user=Strategy.ALLOW,
+        ),
+        "EMAIL_ADDRESS": DirectionStrategies(
+            into_model=Strategy.PSEUDONYMIZE, into_memory=Strategy.REDACT, into_tool=Strategy.ALLOW,
+            out_to_user=Strategy.ALLOW,
+        ),
+        "PHONE_NUMBER": DirectionStrategies(
+            into_model=Strategy.PSEUDONYMIZE, into_memory=Strategy.REDACT, into_tool=Strategy.ALLOW,
+            out_to_user=Strategy.ALLOW,
+        ),
+        "PERSON": DirectionStrategies(
+            into_model=Strategy.ALLOW, into_memory=Strategy.ALLOW, into_tool=Strategy.ALLOW,
+            out_to_user=Strategy.ALLOW,
+        ),
+    }
+
+
+class RedactionPolicy(_Model):
+    """Entity -> strategy per direction.
+
+    Entities are Presidio entity names (``EMAIL_ADDRESS``) or ``SECRET`` for every secret type, or a
+    specific secret type (``SECRET:AWS_ACCESS_KEY``), which wins over ``SECRET``.
+    """
+
+    default: DirectionStrategies = Field(default_factory=lambda: DirectionStrategies.model_validate("redact"))
+    entities: dict[str, DirectionStrategies] = Field(default_factory=_default_entities)
+    hash_length: int = Field(default=8, ge=4, le=64)
+
+
+class PiiDetection(_Model):
+    enabled: bool = True
+    # The spaCy pipeline Presidio uses for NER; resolved offline (see ctxguard.detect.pii).
+    model: str = "en_core_web_sm"
+    language: str = "en"
+    entities: list[str] = Field(
+        default_factory=lambda: [
+            "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "PERSON",
+        ]
+    )
+    score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class SecretsDetection(_Model):
+    enabled: bool = True
+
+
+class InjectionDetection(_Model):
+    enabled: bool = True
+    # Content at or below this trust is scanned; trusted sources (the user, the system) are not.
+    scan_at_or_below: str = "external"
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    # mark: the segment's trust drops to trust.flagged and it is admitted with a warning;
+    # block: the segment does not enter the context at all.
+    on_detect: Literal["mark", "block"] = "mark"
+
+
+class DetectionPolicy(_Model):
+    pii: PiiDetection = Field(default_factory=PiiDetection)
+    secrets: SecretsDetection = Field(default_factory=SecretsDetection)
+    injection: InjectionDetection = Field(default_factory=InjectionDetection)
+    max_chars: int = Field(default=2_000_000, ge=1)
+
+
+class ToolClass(str, Enum):
+    READ_ONLY = "read_only"
+    SIDE_EFFECT = "side_effect"
+    EGRESS = "egress"
+
+
+class ArgumentRule(_Model):
+    """Constraints on one argument of a tool call."""
+
+    allow: list[str] = Field(default_factory=list)  # globs; when set, the value must match one
+    deny: list[str] = Field(default_factory=list)  # globs; a match blocks
+    max_length: int | None = Field(default=None, ge=0)
+    # The lowest trust a value of this argument may come from; lower blocks.
+    min_trust: str | None = None
+    destination: bool = False  # the value names where data goes (an address, a URL, a host)
+
+
+OnValueFrom = Annotated[dict[str, Action], Field(description="trust level -> action for argument values from it")]
+
+
+class ToolPolicy(_Model):
+    cls: ToolClass = Field(default=ToolClass.SIDE_EFFECT, alias="class")
+    args: dict[str, ArgumentRule] = Field(default_factory=dict)
+    # Globs over destination values (e-mail addresses, URLs, host names); empty = use exfiltration.allowed_domains.
+    destinations: list[str] = Field(default_factory=list)
+    require_approval: bool = False
+    on_value_from: dict[str, Action] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ToolsPolicy(_Model):
+    """Per-tool rules. Tools not listed get ``default``: unknown tools are treated as side-effect tools."""
+
+    default: ToolPolicy = Field(default_factory=ToolPolicy)
+    # For side-effect and egress calls: the action for an argument value that came from content of this
+    # trust. Values from hostile (injected) spans are blocked; untrusted values are allowed because users'
+    # own calls routinely carry them (an IBAN read from a bill).
+    on_value_from: dict[str, Action] = Field(
+        default_factory=lambda: {"hostile": Action.BLOCK, "untrusted": Action.ALLOW}
+    )
+    tools: dict[str, ToolPolicy] = Field(default_factory=dict)
+
+
+class ExfiltrationPolicy(_Model):
+    # Hosts (globs: "*.acme.com") that URLs in tool arguments and outputs may point to.
+    allowed_domains: list[str] = Field(default_factory=list)
+    canary_tokens: list[str] = Field(default_factory=list)
+    # Markdown images to hosts not allowed are the classic zero-click exfiltration channel.
+    block_markdown_images: bool = True
+    on_unknown_domain: Action = Action.BLOCK
+    # Minimum confidentiality whose verbatim copy into a tool argument or output blocks.
+    confidential_from: str = "confidential"
+
+
+class ApprovalPolicy(_Model):
+    # Without an approver, a call that needs approval is refused (fail closed).
+    when_no_approver: Literal["block", "allow"] = "block"
+    timeout_seconds: float = Field(default=300.0, gt=0)
+
+
+class SourceBudget(_Model):
+    max_tokens: int = Field(ge=0)
+    on_exceed: Literal["truncate", "refuse"] = "truncate"
+
+
+class BudgetPolicy(_Model):
+    encoding: str = "cl100k_base"
+    session_max_tokens: int | None = Field(default=None, ge=0)
+    on_session_exceed: Literal["truncate", "refuse"] = "refuse"
+    # Source globs -> budget; first match wins. Untrusted tools get a bounded share by default.
+    sources: dict[str, SourceBudget] = Field(
+        default_factory=lambda: {"tool:*": SourceBudget(max_tokens=8000, on_exceed="truncate")}
+    )
+
+
+class RuleMatch(_Model):
+    """Conditions of a rule; all given conditions must hold. Globs where a name is matched."""
+
+    direction: list[Direction] | None = None
+    source: str | None = None
+    trust_at_or_below: str | None = None
+    tool: str | None = None
+    tool_class: ToolClass | None = None
+    finding: str | None = None  # glob over finding kinds: "secret:*", "pii:EMAIL_ADDRESS", "injection"
+
+
+class Rule(_Model):
+    """An override evaluated before the built-in sections; the first rule that matches decides.
+
+    A rule with ``finding`` decides the action for each matching finding; a rule without it decides
+    for the content or the call as a whole.
+    """
+
+    name: str = Field(min_length=1)
+    when: RuleMatch = Field(default_factory=RuleMatch)
+    action: Action
+    reason: str = ""
+
+
+class AuditPolicy(_Model):
+    path: str | None = None  # None: in-memory only
+    key_env: str = "CTXGUARD_AUDIT_KEY"  # HMAC key for the chain, read from this variable if set
+    fsync: bool = False
+
+
+class PolicyModel(_Model):
+    """A whole ctxguard policy. Every section is optional; the defaults are safe."""
+
+    version: Literal[1] = 1
+    mode: Literal["enforce", "shadow"] = "enforce"
+    on_error: Literal["block", "allow"] = "block"
+    signing_key_env: str = "CTXGUARD_SIGNING_KEY"
+    trust: TrustPolicy = Field(default_factory=TrustPolicy)
+    access: AccessPolicy = Field(default_factory=AccessPolicy)
+    redaction: RedactionPolicy = Field(default_factory=RedactionPolicy)
+    detection: DetectionPolicy = Field(default_factory=DetectionPolicy)
+    tools: ToolsPolicy = Field(default_factory=ToolsPolicy)
+    exfiltration: ExfiltrationPolicy = Field(default_factory=ExfiltrationPolicy)
+    approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    budgets: BudgetPolicy = Field(default_factory=BudgetPolicy)
+    rules: list[Rule] = Field(default_factory=list)
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rule_names(cls, rules: list[Rule]) -> list[Rule]:
+        seen: set[str] = set()
+        for i, r in enumerate(rules):
+            if r.name in seen:
+                raise ValueError(f"{_at(i, 'name')}duplicate rule name {r.name!r}")
+            seen.add(r.name)
+        return rules
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> PolicyModel:
+        trust = set(self.trust.levels)
+        conf = set(self.access.levels)
+
+        def check_trust(name: str | None, *where: str | int) -> None:
+            if name is not None and name not in trust:
+                raise ValueError(f"{_at(*where)}unknown trust level {name!r}; declared: {self.trust.levels}")
+
+        check_trust(self.detection.injection.scan_at_or_below, "detection", "injection", "scan_at_or_below")
+        for level in self.tools.on_value_from:
+            check_trust(level, "tools", "on_value_from", level)
+        for tname, tp in self.tools.tools.items():
+            for level in tp.on_value_from or {}:
+                check_trust(level, "tools", "tools", tname, "on_value_from", level)
+            for aname, ar in tp.args.items():
+                check_trust(ar.min_trust, "tools", "tools", tname, "args", aname, "min_trust")
+        for i, r in enumerate(self.rules):
+            check_trust(r.when.trust_at_or_below, "rules", i, "when", "trust_at_or_below")
+        if self.exfiltration.confidential_from not in conf:
+            raise ValueError(
+                f"{_at('exfiltration', 'confidential_from')}unknown confidentiality level "
+                f"{self.exfiltration.confidential_from!r}; declared: {self.access.levels}"
+            )
+        return self
