@@ -33,6 +33,7 @@ adds content of its own, so keeping raw sensitive values out of events stays the
 from __future__ import annotations
 
 import bisect
+import collections
 import copy
 import hashlib
 import hmac
@@ -52,6 +53,7 @@ from .errors import IntegrityError
 __all__ = ["GENESIS", "AuditLog", "Problem", "ProblemKind", "VerifyReport", "verify"]
 
 GENESIS: Final = "0" * 64
+RECENT_RECORDS_KEPT: Final = 10_000
 """The ``prev`` of record 0, and the head hash of a log with no records yet (head seq -1)."""
 
 ProblemKind = Literal[
@@ -83,6 +85,11 @@ def _digest(record: Mapping[str, Any], key: bytes | None) -> str:
     if key is None:
         return hashlib.sha256(data).hexdigest()
     return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time compare that, unlike compare_digest on str, cannot raise on non-ASCII file content."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
 def _check_key(key: bytes | None) -> bytes | None:
@@ -219,7 +226,11 @@ class AuditLog:
         self._key = _check_key(key)
         self._fsync = fsync
         self._lock = threading.Lock()
-        self._records: list[dict[str, Any]] = []
+        # A file-backed log keeps only the most recent records in memory: a long-running firewall must
+        # not grow without bound; the file is the record.
+        self._records: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=None if path is None else RECENT_RECORDS_KEPT
+        )
         self._seq = -1
         self._hash = GENESIS
         self._closed = False
@@ -273,10 +284,10 @@ class AuditLog:
                     f"(records were cut off); {advice}"
                 )
             found = GENESIS if hseq == -1 else (None if at_head is None else at_head["hash"])
-            if found is None or not hmac.compare_digest(str(found), hhash):
+            if found is None or not _same(str(found), hhash):
                 raise IntegrityError(f"{path}: record seq {hseq} does not match its head file; {advice}")
         if last is not None:
-            if not hmac.compare_digest(_digest(last, self._key), str(last["hash"])):
+            if not _same(_digest(last, self._key), str(last["hash"])):
                 raise IntegrityError(
                     f"{path}: last record (seq {last['seq']}) does not verify with "
                     f"{'this key' if self._key else 'no key'} (wrong key, or it was edited); {advice}"
@@ -345,9 +356,10 @@ class AuditLog:
 
     @property
     def records(self) -> list[dict[str, Any]]:
-        """Copies of the records this instance appended (not ones already in a resumed file)."""
+        """Copies of the records this instance appended (not ones already in a resumed file); for a
+        file-backed log, only the most recent ``RECENT_RECORDS_KEPT``."""
         with self._lock:
-            return copy.deepcopy(self._records)
+            return copy.deepcopy(list(self._records))
 
     @property
     def head(self) -> tuple[int, str]:
@@ -456,7 +468,7 @@ def _read_entries(f: IO[bytes], key: bytes | None, problems: list[Problem]) -> t
             continue
         try:
             canonical_ok = _canonical(rec) == text
-            content_ok = hmac.compare_digest(_digest(rec, key), rec["hash"])
+            content_ok = _same(_digest(rec, key), rec["hash"])
         except ValueError:  # NaN/Infinity tokens: never written by AuditLog
             problems.append(Problem(lineno, rec["seq"], "malformed", "record contains non-finite numbers"))
             continue
@@ -606,7 +618,7 @@ def _check_head(
         if hhash != GENESIS:
             msg = "head of an empty log does not hold the genesis hash"
             problems.append(Problem(0, None, "head_mismatch", msg))
-    elif hseq in by_seq and not hmac.compare_digest(by_seq[hseq].hash, hhash):
+    elif hseq in by_seq and not _same(by_seq[hseq].hash, hhash):
         e = by_seq[hseq]
         msg = "hash differs from the head's: the last record was rewritten"
         problems.append(Problem(e.line, hseq, "head_mismatch", msg))
@@ -648,3 +660,4 @@ def verify(
 
     problems.sort(key=lambda p: (p.line == 0, p.line))
     return VerifyReport(ok=not problems, records=len(entries), problems=tuple(problems), path=log_path)
+

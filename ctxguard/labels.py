@@ -188,7 +188,7 @@ class LabelSigner:
         self._conf = confidentiality
 
     def _mac(self, payload: str) -> str:
-        return hmac.new(self._key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.new(self._key, payload.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
     def sign(self, label: Label) -> dict[str, str]:
         """Metadata entries to merge into a framework object's metadata (flat strings, as LlamaIndex wants)."""
@@ -212,18 +212,22 @@ class LabelSigner:
                 loaded = json.loads(payload)
                 if isinstance(loaded, dict):
                     claimed = loaded
-            except ValueError:
+            except (ValueError, RecursionError):  # deeply nested JSON overflows the decoder's stack
                 claimed = {}
         ok = (
             isinstance(payload, str)
             and isinstance(sig, str)
-            and hmac.compare_digest(self._mac(payload), sig)
+            # As bytes: compare_digest raises TypeError on a non-ASCII str, and the signature is untrusted.
+            and hmac.compare_digest(self._mac(payload).encode(), sig.encode("utf-8", "surrogatepass"))
             and claimed.get("sha256") == content_sha256(content)
             and claimed.get("trust") in self._trust
             and claimed.get("confidentiality") in self._conf
         )
         if ok:
-            return Label.from_dict({**claimed, "verified": True})
+            try:
+                return Label.from_dict({**claimed, "verified": True})
+            except (KeyError, TypeError, ValueError):  # signed, but not a label this version can read
+                pass
         return Label(
             source=str(claimed.get("source", source)),
             trust=self._trust.lowest,
