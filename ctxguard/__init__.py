@@ -44,7 +44,7 @@ __all__ = [
     "Strategy",
     "ToolClass",
     "VerifyReport",
+    "__version__",
     "join",
     "verify",
-    "__version__",
 ]

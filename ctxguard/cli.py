@@ -106,8 +106,6 @@ def _inputs(path: str) -> Iterator[tuple[str, str | None, str]]:
         yield "<stdin>", sys.stdin.read(), ""
         return
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(path)
     files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
     for f in files:
         yield str(f), *_read_text(f)
@@ -153,12 +151,11 @@ class _Progress:
 
 def _scan(args: argparse.Namespace) -> int:
     policy = Policy.from_file(args.policy) if args.policy else Policy.default()
-    try:
-        total = _count_files(args.path) if args.path != "-" else 1
-        inputs = _inputs(args.path)
-    except FileNotFoundError:
+    if args.path != "-" and not Path(args.path).exists():
         print(f"ctxguard: no such file or directory: {args.path}", file=sys.stderr)
         return EXIT_USAGE
+    total = _count_files(args.path) if args.path != "-" else 1
+    inputs = _inputs(args.path)
     worst = EXIT_OK
     progress = _Progress(total, sys.stderr, not args.quiet)
     with Firewall(policy, audit=args.audit) as fw:

@@ -101,7 +101,9 @@ class Firewall:
             raise TypeError(f"policy must be a Policy, PolicyModel or path, not {type(policy).__name__}")
         m = self.policy.model
         self.signing_key = signing_key or _key_from_env(m.signing_key_env) or secrets.token_bytes(32)
-        self.signer = LabelSigner(self.signing_key, trust=self.policy.trust, confidentiality=self.policy.confidentiality)
+        self.signer = LabelSigner(
+            self.signing_key, trust=self.policy.trust, confidentiality=self.policy.confidentiality
+        )
         if isinstance(audit, AuditLog):
             self.audit = audit
         else:
@@ -349,7 +351,9 @@ class Session:
                 if tp.cls is ToolClass.EGRESS and _is_destination(tool, path, tp):
                     findings += self._destination_findings(tp, path, value)
             if tp.require_approval:
-                findings.append(Finding("policy", "tool:approval", 0, 0, 1.0, rule=f"tools.tools.{tool}.require_approval"))
+                findings.append(
+                    Finding("policy", "tool:approval", 0, 0, 1.0, rule=f"tools.tools.{tool}.require_approval")
+                )
             return findings, {"args": args, "values": values}
 
         decision = self._run("tool_call", Direction.INTO_TOOL, joined, label, gather, source=f"tool_call:{tool}",
@@ -411,7 +415,7 @@ class Session:
 
     def _scope_findings(self, label: Label) -> list[Finding]:
         out = []
-        if label.tenant and self.tenant and label.tenant != self.tenant or label.tenant == "*mixed*":
+        if (label.tenant and self.tenant and label.tenant != self.tenant) or label.tenant == "*mixed*":
             out.append(Finding("scope", "scope:tenant", 0, 0, 1.0))
         if self.policy.confidentiality.rank(label.confidentiality) > self.policy.confidentiality.rank(self.clearance):
             out.append(Finding("scope", "scope:clearance", 0, 0, 1.0))
@@ -461,7 +465,7 @@ class Session:
         return out
 
     def _provenance_findings(self, tool: str, path: str, value: str) -> list[Finding]:
-        lowest, suppliers = self.segments.lowest_trust(value, self.policy.trust)
+        lowest, _ = self.segments.lowest_trust(value, self.policy.trust)
         if lowest is None:
             return []
         action = self.policy.on_value_from(tool, lowest)
@@ -680,7 +684,10 @@ class Session:
         return self.firewall.audit.append(event)
 
     def __repr__(self) -> str:
-        return f"Session(id={self.id!r}, principal={self.principal!r}, tenant={self.tenant!r}, clearance={self.clearance!r})"
+        return (
+            f"Session(id={self.id!r}, principal={self.principal!r}, tenant={self.tenant!r}, "
+            f"clearance={self.clearance!r})"
+        )
 
 
 # ---- helpers ------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from typing import Any
 
 from ..decision import Finding
 from ..errors import ConfigurationError
-from .secrets import ENTITY_PREFIX
 from .offline import load_spacy_pipeline, use_bundled_suffix_list
+from .secrets import ENTITY_PREFIX
 
 
 class PresidioDetector:
@@ -48,11 +48,11 @@ class PresidioDetector:
 
         nlp = load_spacy_pipeline(self.model)
 
-        class _PreloadedSpacy(SpacyNlpEngine):  # type: ignore[misc]
+        class _PreloadedSpacy(SpacyNlpEngine):
             """Presidio's spaCy engine, given our pipeline instead of loading (and downloading) one."""
 
             def load(self) -> None:
-                self.nlp = {language: nlp}
+                self.nlp = {language: nlp}  # type: ignore[assignment]
 
         language = self.language
         engine = _PreloadedSpacy(models=[{"lang_code": language, "model_name": self.model}])

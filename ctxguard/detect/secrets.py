@@ -54,7 +54,7 @@ def build_recognizers(language: str = "en", catalogue: tuple[SecretType, ...] = 
             name=f"secret:{st.name}",
             supported_language=language,
             patterns=[Pattern(name=f"{st.name}_{i}", regex=p, score=st.score) for i, p in enumerate(st.patterns)],
-            context=list(st.context) or None,
+            context=list(st.context),
         )
         for st in catalogue
     ]
