@@ -27,11 +27,16 @@ STRIDE = 10
 
 
 def host_allowed(host: str, allowed: Sequence[Glob]) -> bool:
+    """A host is allowed when it matches a pattern, or is a subdomain of a plain (wildcard-free) domain:
+    "acme.com" allows "chat.acme.com", as a user writing it would expect."""
     host = host.lower().rstrip(".")
+    if not host:
+        return False
     for g in allowed:
         if g.matches(host):
             return True
-        # "acme.com" in the policy also allows its subdomains' parent itself only; "*.acme.com" the rest.
+        if not any(c in g.pattern for c in "*?[") and host.endswith("." + g.pattern.lower().lstrip(".")):
+            return True
     return False
 
 
