@@ -299,6 +299,9 @@ class Session:
     def check_output(self, text: str) -> Decision:
         """An answer before it reaches the user: PII and secrets per out_to_user, exfiltration channels."""
         _require_str(text, "text")
+        # Real values go back in before the checks, not after: out_to_user strategies, canaries and
+        # URL checks must judge the text the user will see, or echoing a pseudonym bypasses them.
+        text, _, _ = self.vault.restore(text)
         label = self._derived_label(text, "model:output")
 
         def gather() -> tuple[list[Finding], dict[str, Any]]:
@@ -331,6 +334,13 @@ class Session:
     def _check_tool_call(self, tool: str, args: Mapping[str, Any], depth: int) -> Decision:
         policy = self.policy
         tp = policy.tool(tool)
+        if tp.restore_pseudonyms:
+            # Pseudonyms the model was given go back to their real values *before* the checks: the
+            # into_tool strategy of each entity then decides whether the real value may pass (allow),
+            # and destinations, provenance and secrets are judged on what the tool would really get.
+            # Tokens the vault never issued stay as they are: an invented token resolves to nothing.
+            args = _rewrite_args(args, {}, self.firewall.signing_key, policy.model.redaction.hash_length,
+                                 self.vault, restore=True)
         values = list(_flatten(args))
         joined = "\n".join(v for _, v in values)
         label = self._derived_label(joined, f"tool_call:{tool}")
@@ -365,7 +375,8 @@ class Session:
     def _approve(self, tool: str, args: Mapping[str, Any], decision: Decision, depth: int) -> Decision:
         if self.approver is None:
             if self.policy.model.approvals.when_no_approver == "allow":
-                return decision
+                return self._amend(decision, Action.ALLOW, "approval required; no approver, and the policy allows that",
+                                   "approvals.when_no_approver")
             return self._amend(decision, Action.BLOCK, "approval required and no approver is configured",
                                "approvals.when_no_approver")
         try:
@@ -384,8 +395,10 @@ class Session:
     def _amend(self, decision: Decision, action: Action, reason: str, rule: str) -> Decision:
         new = replace(decision, action=action, reason=reason, rule=rule,
                       args=decision.args if action is not Action.BLOCK else {})
+        summary = new.summary()
+        summary["label"]["sha256"] = ""
         record_id = self._record({"type": "approval", "op": "tool_call", "tool": decision.tool,
-                                  "of": decision.record_id, "decision": new.summary()})
+                                  "of": decision.record_id, "decision": summary})
         return replace(new, record_id=record_id)
 
     # ---- finding gatherers ------------------------------------------------------------------------
@@ -415,7 +428,9 @@ class Session:
 
     def _scope_findings(self, label: Label) -> list[Finding]:
         out = []
-        if (label.tenant and self.tenant and label.tenant != self.tenant) or label.tenant == "*mixed*":
+        claimed_elsewhere = bool(label.tenant and self.tenant and label.tenant != self.tenant)
+        # A label that failed verification proves nothing about its tenant, whatever it claims.
+        if claimed_elsewhere or label.tenant == "*mixed*" or (not label.verified and bool(self.tenant)):
             out.append(Finding("scope", "scope:tenant", 0, 0, 1.0))
         if self.policy.confidentiality.rank(label.confidentiality) > self.policy.confidentiality.rank(self.clearance):
             out.append(Finding("scope", "scope:clearance", 0, 0, 1.0))
@@ -443,7 +458,6 @@ class Session:
                 text = tok.truncate(text, limit)
                 n = tok.count(text)
                 findings.append(Finding("budget", kind, len(text), len(text), 1.0, action=Action.REDACT))
-        self.budget.charge(source, n)
         return findings, text, n
 
     def _argument_rule_findings(self, tool: str, path: str, value: str) -> list[Finding]:
@@ -523,9 +537,14 @@ class Session:
             )
         if not policy.enforce:
             decision = replace(decision, enforced=False, text=text, args=dict(args) if args is not None else None)
+        # Content is identified by a keyed hash: a plain SHA-256 of a one-value tool call (an e-mail
+        # address, a card number) could be reversed by hashing guesses.
+        summary = decision.summary()
+        content_hmac = keyed_hash(self.firewall.signing_key, text, 64)
+        summary["label"]["sha256"] = content_hmac if summary["label"].get("sha256") else ""
         event: dict[str, Any] = {
-            "type": "decision", "op": op, "source": source, "content_sha256": label.sha256 or None,
-            "chars": len(text), "decision": decision.summary(),
+            "type": "decision", "op": op, "source": source, "content_hmac": content_hmac,
+            "chars": len(text), "decision": summary,
         }
         if args is not None:
             event["args"] = sorted(str(k) for k in args)
@@ -585,12 +604,9 @@ class Session:
             if "" in edits:
                 out_text = apply(out_text, edits[""], hash_key=hash_key, hash_length=redaction.hash_length,
                                  vault=self.vault)
-            if op == "output":
-                out_text, _, _ = self.vault.restore(out_text)
             if op == "tool_call":
                 out_args = _rewrite_args(ctx["args"], edits, hash_key, redaction.hash_length, self.vault,
-                                         restore=policy.tool(tool).cls is not ToolClass.EGRESS
-                                         and self._tool_receives_real_values(tool))
+                                         restore=False)
                 out_text = "\n".join(v for _, v in _flatten(out_args))
         return Decision(
             action=action, text=out_text, label=label, findings=tuple(decided), rule=rule, reason=reason,
@@ -598,9 +614,6 @@ class Session:
                                                                          f.action is Action.REDACT for f in decided),
             tokens=int(ctx.get("tokens", 0)),
         )
-
-    def _tool_receives_real_values(self, tool: str) -> bool:
-        return tool in self.policy.model.tools.tools and self.policy.tool(tool).cls is ToolClass.READ_ONLY
 
     def _finding_action(self, f: Finding, direction: Direction) -> tuple[Action, str, Strategy | None]:
         m = self.policy.model
@@ -668,9 +681,11 @@ class Session:
 
     def _remember(self, op: str, decision: Decision, ctx: dict[str, Any], text: str) -> None:
         """Keep what entered the context, with its injected spans, for later provenance questions."""
-        if op != "admit" or decision.action is Action.BLOCK:
+        if op != "admit" or (decision.action is Action.BLOCK and self.policy.enforce):
             return
         body = ctx.get("text", text)
+        if ctx.get("tokens"):
+            self.budget.charge(decision.label.source, int(ctx["tokens"]))
         hostile = [_line_around(body, f.start, f.end) for f in decision.findings if f.kind == "injection"]
         # The segment keeps its source's trust; only the injected lines are hostile, so a user's value
         # that happens to sit elsewhere in the same tool output is judged by the source's trust.

@@ -21,8 +21,8 @@ def signer() -> LabelSigner:
 
 
 def _label(text: str = TEXT, **kw: str) -> Label:
-    fields = {"source": "retriever:docs", "trust": "internal", "tenant": "acme", "confidentiality": "internal"}
-    fields.update(kw)
+    fields = {"source": "retriever:docs", "trust": "internal", "tenant": "acme",
+              "confidentiality": "internal", **kw}
     return Label.for_text(text, **fields)
 
 
@@ -152,8 +152,8 @@ def test_label_signed_with_another_key_does_not_verify(signer: LabelSigner) -> N
         pytest.param({METADATA_KEY: {"trust": "system"}, SIGNATURE_KEY: "00"}, id="payload-not-a-string"),
         pytest.param({METADATA_KEY: "{}", SIGNATURE_KEY: 12345}, id="signature-not-a-string"),
         pytest.param({METADATA_KEY: "{}", SIGNATURE_KEY: "\u00e9\u00e9"}, id="non-ascii-signature"),
-        pytest.param({METADATA_KEY: "[" * 100_000, SIGNATURE_KEY: "00"}, id="json-nested-past-recursion-limit"),
-        pytest.param({METADATA_KEY: '{"trust":"\ud800"}', SIGNATURE_KEY: "00"}, id="lone-surrogate-in-payload"),
+        pytest.param({METADATA_KEY: "[" * 100_000, SIGNATURE_KEY: "00"}, id="json-nested-too-deep"),
+        pytest.param({METADATA_KEY: '{"trust":"\ud800"}', SIGNATURE_KEY: "00"}, id="lone-surrogate"),
     ],
 )
 def test_missing_or_malformed_metadata_gives_an_unverified_label_without_raising(

@@ -189,7 +189,15 @@ def test_trust_sources_first_match_wins_so_specific_globs_go_first() -> None:
     assert p.trust_for_source("tool:web_search") == "hostile"
     assert p.trust_for_source("tool:calculator") == "external"
     assert p.trust_for_source("user") == "user"
-    assert p.trust_for_source("retriever:docs") == "untrusted"  # not listed: trust.default
+    assert p.trust_for_source("retriever:docs") == "internal"  # not listed by the user: built-in entry kept
+    assert p.trust_for_source("mcp:anything") == "untrusted"  # matched by nothing: trust.default
+
+
+def test_user_trust_sources_are_merged_after_the_user_patterns_not_replacing_them() -> None:
+    p = Policy.from_yaml('trust:\n  sources:\n    "tool:crm_*": internal\n')
+    assert p.trust_for_source("tool:crm_lookup") == "internal"
+    assert p.trust_for_source("user") == "user"  # the built-in map survives a partial override
+    assert p.trust_for_source("tool:web_search") == "untrusted"
 
 
 def test_trust_sources_written_general_first_shadow_the_specific_one() -> None:
@@ -200,11 +208,36 @@ def test_trust_sources_written_general_first_shadow_the_specific_one() -> None:
 # --- on_value_from ------------------------------------------------------------------------------------
 
 
-def test_on_value_from_levels_not_named_inherit_from_the_nearest_named_level_above() -> None:
+def test_naming_untrusted_in_on_value_from_does_not_relax_hostile() -> None:
     p = Policy.from_yaml("tools:\n  on_value_from:\n    untrusted: require_approval\n")
     assert p.on_value_from("send_email", "untrusted") is Action.REQUIRE_APPROVAL
-    assert p.on_value_from("send_email", "hostile") is Action.REQUIRE_APPROVAL  # below untrusted, not named
+    assert p.on_value_from("send_email", "hostile") is Action.BLOCK  # the built-in entry is kept
     assert p.on_value_from("send_email", "external") is Action.ALLOW  # above every named level
+
+
+def test_on_value_from_levels_not_named_inherit_from_the_nearest_named_level_above() -> None:
+    p = Policy.from_yaml(
+        "trust:\n  levels: [system, user, internal, external, untrusted, hostile, quarantined]\n"
+        "tools:\n  on_value_from:\n    external: require_approval\n"
+    )
+    assert p.on_value_from("send_email", "quarantined") is Action.BLOCK  # inherits hostile's block
+    assert p.on_value_from("send_email", "external") is Action.REQUIRE_APPROVAL
+    assert p.on_value_from("send_email", "internal") is Action.ALLOW
+
+
+def test_a_partial_entity_entry_keeps_the_built_in_directions_it_does_not_name() -> None:
+    p = Policy.from_yaml("redaction:\n  entities:\n    EMAIL_ADDRESS: {into_model: redact}\n")
+    assert p.strategy("EMAIL_ADDRESS", Direction.INTO_MODEL)[0] is Strategy.REDACT
+    assert p.strategy("EMAIL_ADDRESS", Direction.OUT_TO_USER)[0] is Strategy.ALLOW  # built-in kept
+    assert p.strategy("SECRET:AWS_ACCESS_KEY", Direction.INTO_TOOL)[0] is Strategy.BLOCK  # other entities kept
+
+
+def test_a_specific_secret_entry_inherits_secret_for_directions_it_does_not_name() -> None:
+    p = Policy.from_yaml("redaction:\n  entities:\n    SECRET:AWS_ACCESS_KEY: {into_model: hash}\n")
+    assert p.strategy("SECRET:AWS_ACCESS_KEY", Direction.INTO_MODEL) == (
+        Strategy.HASH, "redaction.entities.SECRET:AWS_ACCESS_KEY.into_model")
+    assert p.strategy("SECRET:AWS_ACCESS_KEY", Direction.INTO_TOOL) == (
+        Strategy.BLOCK, "redaction.entities.SECRET.into_tool")
 
 
 def test_on_value_from_default_blocks_hostile_and_allows_untrusted() -> None:

@@ -4,26 +4,27 @@ A first, honest baseline: phrases that address the assistant or try to override 
 fake conversation turns and chat-template tokens. Keyword lists like this miss attacks that are
 phrased as ordinary requests (InjecAgent's base attacks contain no "ignore previous"); the
 provenance checks on tool calls are what stop those, and this detector only marks what it sees.
-All patterns are linear: bounded gaps, no nested quantifiers.
+All patterns run on RE2, so time is linear in the input whatever it holds.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import Any
 
+from .._patterns import compile_linear
 from ..decision import Finding
 
 
 @dataclass(frozen=True, slots=True)
 class Signature:
     name: str
-    pattern: re.Pattern[str]
+    pattern: Any
     score: float
 
 
 def _sig(name: str, pattern: str, score: float) -> Signature:
-    return Signature(name, re.compile(pattern, re.IGNORECASE), score)
+    return Signature(name, compile_linear(pattern, ignore_case=True), score)
 
 
 SIGNATURES: tuple[Signature, ...] = (

@@ -9,18 +9,18 @@ of 50 or more characters contains at least one whole window.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from .._patterns import compile_linear
 from ..decision import Finding
 from ..policy.compiled import Glob
 from .provenance import fold
 
-_URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`)\]]{1,4096}", re.IGNORECASE)
-_MD_IMAGE = re.compile(r"!\[[^\]\n]{0,1000}\]\(\s{0,10}(?:<)?((?:https?:)?//[^\s)>]{1,4096})")
-_EMAIL = re.compile(r"[\w.+\-]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63}){1,10})")
+_URL = compile_linear(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`)\]]+", ignore_case=True)
+_MD_IMAGE = compile_linear(r"!\[[^\]\n]*\]\(\s{0,10}<?((?:https?:)?//[^\s)>]+)")
+_EMAIL = compile_linear(r"[\w.+\-]{1,64}@([\w\-]{1,63}(?:\.[\w\-]{1,63}){1,10})")
 
 WINDOW = 40
 STRIDE = 10

@@ -9,16 +9,16 @@ injected web page is not suspect unless it carries the page's words.
 
 from __future__ import annotations
 
-import re
 import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
+from .._patterns import compile_linear
 from ..labels import Label, Levels
 
-_WS = re.compile(r"\s+")
+_WS = compile_linear(r"\s+")
 MIN_VALUE_CHARS = 4  # shorter values ("yes", "1") occur everywhere and say nothing about provenance
 
 
@@ -28,7 +28,8 @@ def fold(text: str) -> str:
         text = unquote_plus(text)
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.replace('\\"', '"').replace("\\n", " ")
-    return _WS.sub(" ", text).strip()
+    out: str = _WS.sub(" ", text)
+    return out.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +76,14 @@ class SegmentStore:
         with self._lock:
             segments = list(self.segments)
         out: list[Supplier] = []
+        n = len(v)
         for seg in segments:
-            start = seg.folded.find(v)
-            hostile = False
-            found = start >= 0
-            while start >= 0:
-                end = start + len(v)
-                if any(s < end and start < e for s, e in seg.hostile_spans):
-                    hostile = True
-                    break
-                start = seg.folded.find(v, start + 1)
-            if found:
-                out.append(Supplier(seg.label, self.hostile_trust if hostile else seg.label.trust, hostile))
+            if v not in seg.folded:
+                continue
+            # An occurrence overlapping an injected span lies inside that span widened by the value's
+            # length on each side: one bounded search per span, linear in the segment.
+            hostile = any(v in seg.folded[max(s - n + 1, 0):e + n - 1] for s, e in seg.hostile_spans)
+            out.append(Supplier(seg.label, self.hostile_trust if hostile else seg.label.trust, hostile))
         return out
 
     def lowest_trust(self, value: str, trust: Levels) -> tuple[str | None, list[Supplier]]:

@@ -6,15 +6,14 @@ are built here, so ``admit`` and ``check_*`` never touch YAML or compile a patte
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .._patterns import compile_linear, glob_to_regex
 from ..decision import Action, Direction
 from ..errors import PolicyError
 from ..labels import Levels
@@ -24,18 +23,17 @@ from .schema import DirectionStrategies, PolicyModel, SourceBudget, Strategy, To
 
 @dataclass(frozen=True, slots=True)
 class Glob:
-    """A shell-style pattern compiled once. Python 3.11's fnmatch emits backtracking-free regexes."""
+    """A shell-style pattern compiled once, to RE2: it is matched against values a model produced."""
 
     pattern: str
-    regex: re.Pattern[str]
+    regex: Any
 
     @classmethod
     def compile(cls, pattern: str, *, ignore_case: bool = False) -> Glob:
-        flags = re.IGNORECASE if ignore_case else 0
-        return cls(pattern, re.compile(fnmatch.translate(pattern), flags))
+        return cls(pattern, compile_linear(glob_to_regex(pattern), ignore_case=ignore_case))
 
     def matches(self, value: str) -> bool:
-        return self.regex.match(value) is not None
+        return self.regex.search(value) is not None
 
 
 class Policy:
@@ -127,16 +125,20 @@ class Policy:
         return best[1] if best else Action.ALLOW
 
     def strategy(self, entity: str, direction: Direction) -> tuple[Strategy, str]:
-        """Strategy for an entity in a direction, and the rule path that set it (for the Decision)."""
+        """Strategy for an entity in a direction, and the rule path that set it (for the Decision).
+
+        The most specific entry that names this direction wins: ``SECRET:AWS_ACCESS_KEY``, then
+        ``SECRET``, then ``redaction.default``, then redact.
+        """
         ents = self.model.redaction.entities
-        candidates = [entity]
-        if entity.startswith("SECRET:"):
-            candidates.append("SECRET")
+        candidates = [entity, "SECRET"] if entity.startswith("SECRET:") else [entity]
         for name in candidates:
             spec: DirectionStrategies | None = ents.get(name)
-            if spec is not None:
-                return spec.for_direction(direction), f"redaction.entities.{name}.{direction.value}"
-        return self.model.redaction.default.for_direction(direction), f"redaction.default.{direction.value}"
+            chosen = spec.for_direction(direction) if spec is not None else None
+            if chosen is not None:
+                return chosen, f"redaction.entities.{name}.{direction.value}"
+        fallback = self.model.redaction.default.for_direction(direction)
+        return fallback or Strategy.REDACT, f"redaction.default.{direction.value}"
 
     def clearance_allowed(self, tenant: str, clearance: str) -> None:
         """Raise PolicyError when a session asks for more than its tenant may have."""

@@ -18,6 +18,26 @@ from ..decision import Action, Direction
 
 DEFAULT_TRUST_LEVELS = ["system", "user", "internal", "external", "untrusted", "hostile"]
 DEFAULT_CONFIDENTIALITY_LEVELS = ["public", "internal", "confidential", "secret"]
+DEFAULT_SOURCES = {
+    "system": "system",
+    "user": "user",
+    "memory:*": "internal",
+    "retriever:*": "internal",
+    "tool:*": "untrusted",
+}
+# The built-in redaction table. Secrets never go into a tool; cards are masked for the model and
+# blocked into tools; contact details are pseudonymised for the model and restored where allowed.
+DEFAULT_ENTITIES: dict[str, Any] = {
+    "SECRET": {"into_model": "redact", "into_memory": "redact", "into_tool": "block", "out_to_user": "redact"},
+    "CREDIT_CARD": {"into_model": "mask", "into_memory": "redact", "into_tool": "block", "out_to_user": "mask"},
+    "US_SSN": "redact",
+    "IBAN_CODE": {"into_model": "allow", "into_memory": "redact", "into_tool": "allow", "out_to_user": "allow"},
+    "EMAIL_ADDRESS": {"into_model": "pseudonymize", "into_memory": "redact", "into_tool": "allow",
+                      "out_to_user": "allow"},
+    "PHONE_NUMBER": {"into_model": "pseudonymize", "into_memory": "redact", "into_tool": "allow",
+                     "out_to_user": "allow"},
+    "PERSON": "allow",
+}
 
 
 def _at(*path: str | int) -> str:
@@ -49,12 +69,17 @@ class Strategy(str, Enum):
 
 
 class DirectionStrategies(_Model):
-    """One strategy per direction. A bare string in YAML sets all four at once."""
+    """One strategy per direction. A bare string in YAML sets all four at once.
 
-    into_model: Strategy = Strategy.REDACT
-    into_memory: Strategy = Strategy.REDACT
-    into_tool: Strategy = Strategy.REDACT
-    out_to_user: Strategy = Strategy.REDACT
+    A direction left out inherits: from the built-in entry for the same entity, then from ``SECRET``
+    for a specific secret type, then from ``redaction.default``. So ``SECRET:AWS_ACCESS_KEY:
+    {into_model: hash}`` changes one direction and keeps ``SECRET``'s block into tools.
+    """
+
+    into_model: Strategy | None = None
+    into_memory: Strategy | None = None
+    into_tool: Strategy | None = None
+    out_to_user: Strategy | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -66,8 +91,28 @@ class DirectionStrategies(_Model):
             return {d.value: value for d in Direction}
         return value
 
-    def for_direction(self, direction: Direction) -> Strategy:
+    def for_direction(self, direction: Direction) -> Strategy | None:
         return getattr(self, direction.value)  # type: ignore[no-any-return]
+
+
+def _merged(defaults: dict[str, Any], value: Any, *, per_key: bool = False) -> Any:
+    """User entries first (first-match tables keep the user's order), then defaults not overridden.
+
+    With ``per_key``, a user's mapping entry for a key that has a default is layered over it, so
+    naming one direction of an entity does not reset the others.
+    """
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, entry in value.items():
+        base = defaults.get(key) if isinstance(key, str) else None
+        if per_key and isinstance(base, dict) and isinstance(entry, dict):
+            out[key] = {**base, **entry}
+        else:
+            out[key] = entry
+    for key, entry in defaults.items():
+        out.setdefault(key, entry)
+    return out
 
 
 class TrustPolicy(_Model):
@@ -79,15 +124,14 @@ class TrustPolicy(_Model):
 
     levels: list[str] = Field(default_factory=lambda: list(DEFAULT_TRUST_LEVELS), min_length=2)
     default: str = "untrusted"
-    sources: dict[str, str] = Field(
-        default_factory=lambda: {
-            "system": "system",
-            "user": "user",
-            "memory:*": "internal",
-            "retriever:*": "internal",
-            "tool:*": "untrusted",
-        }
-    )
+    # Merged with the built-in map: your patterns first, in your order, then the built-in ones you did
+    # not name (so setting "tool:web_*" keeps "user" -> user and "tool:*" -> untrusted).
+    sources: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SOURCES))
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _merge_sources(cls, value: Any) -> Any:
+        return _merged(DEFAULT_SOURCES, value)
     # Segments a detector flags as injected drop to this level.
     flagged: str = "hostile"
 
@@ -144,47 +188,24 @@ class AccessPolicy(_Model):
         return self
 
 
-def _default_entities() -> dict[str, DirectionStrategies]:
-    secret = DirectionStrategies(
-        into_model=Strategy.REDACT, into_memory=Strategy.REDACT, into_tool=Strategy.BLOCK,
-        out_to_user=Strategy.REDACT,
-    )
-    return {
-        "SECRET": secret,
-        "CREDIT_CARD": DirectionStrategies(
-            into_model=Strategy.MASK, into_memory=Strategy.REDACT, into_tool=Strategy.BLOCK,
-            out_to_user=Strategy.MASK,
-        ),
-        "US_SSN": DirectionStrategies.model_validate("redact"),
-        "IBAN_CODE": DirectionStrategies(
-            into_model=Strategy.ALLOW, into_memory=Strategy.REDACT, into_tool=Strategy.ALLOW,
-            out_to_user=Strategy.ALLOW,
-        ),
-        "EMAIL_ADDRESS": DirectionStrategies(
-            into_model=Strategy.PSEUDONYMIZE, into_memory=Strategy.REDACT, into_tool=Strategy.ALLOW,
-            out_to_user=Strategy.ALLOW,
-        ),
-        "PHONE_NUMBER": DirectionStrategies(
-            into_model=Strategy.PSEUDONYMIZE, into_memory=Strategy.REDACT, into_tool=Strategy.ALLOW,
-            out_to_user=Strategy.ALLOW,
-        ),
-        "PERSON": DirectionStrategies(
-            into_model=Strategy.ALLOW, into_memory=Strategy.ALLOW, into_tool=Strategy.ALLOW,
-            out_to_user=Strategy.ALLOW,
-        ),
-    }
-
-
 class RedactionPolicy(_Model):
     """Entity -> strategy per direction.
 
-    Entities are Presidio entity names (``EMAIL_ADDRESS``) or ``SECRET`` for every secret type, or a
-    specific secret type (``SECRET:AWS_ACCESS_KEY``), which wins over ``SECRET``.
+    Entities are Presidio entity names (``EMAIL_ADDRESS``), ``SECRET`` for every secret type, or a
+    specific secret type (``SECRET:AWS_ACCESS_KEY``), which wins over ``SECRET``. Your entries are
+    layered over the built-in table (``ctxguard policy default`` prints it), direction by direction.
     """
 
     default: DirectionStrategies = Field(default_factory=lambda: DirectionStrategies.model_validate("redact"))
-    entities: dict[str, DirectionStrategies] = Field(default_factory=_default_entities)
+    entities: dict[str, DirectionStrategies] = Field(
+        default_factory=lambda: {k: DirectionStrategies.model_validate(v) for k, v in DEFAULT_ENTITIES.items()}
+    )
     hash_length: int = Field(default=8, ge=4, le=64)
+
+    @field_validator("entities", mode="before")
+    @classmethod
+    def _merge_entities(cls, value: Any) -> Any:
+        return _merged(DEFAULT_ENTITIES, value, per_key=True)
 
 
 class PiiDetection(_Model):
@@ -248,8 +269,14 @@ class ToolPolicy(_Model):
     destinations: list[str] = Field(default_factory=list)
     require_approval: bool = False
     on_value_from: dict[str, Action] | None = None
+    # Put real values back for pseudonyms the model passes to this tool, before the checks run; each
+    # entity's into_tool strategy then decides if the real value may pass. false: the tool gets tokens.
+    restore_pseudonyms: bool = True
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+DEFAULT_ON_VALUE_FROM = {"hostile": Action.BLOCK, "untrusted": Action.ALLOW}
 
 
 class ToolsPolicy(_Model):
@@ -259,10 +286,14 @@ class ToolsPolicy(_Model):
     # For side-effect and egress calls: the action for an argument value that came from content of this
     # trust. Values from hostile (injected) spans are blocked; untrusted values are allowed because users'
     # own calls routinely carry them (an IBAN read from a bill).
-    on_value_from: dict[str, Action] = Field(
-        default_factory=lambda: {"hostile": Action.BLOCK, "untrusted": Action.ALLOW}
-    )
+    on_value_from: dict[str, Action] = Field(default_factory=lambda: dict(DEFAULT_ON_VALUE_FROM))
     tools: dict[str, ToolPolicy] = Field(default_factory=dict)
+
+    @field_validator("on_value_from", mode="before")
+    @classmethod
+    def _merge_on_value_from(cls, value: Any) -> Any:
+        # Naming "untrusted" must not silently relax "hostile" (levels not named inherit from above).
+        return _merged({k: v.value for k, v in DEFAULT_ON_VALUE_FROM.items()}, value)
 
 
 class ExfiltrationPolicy(_Model):
@@ -287,14 +318,23 @@ class SourceBudget(_Model):
     on_exceed: Literal["truncate", "refuse"] = "truncate"
 
 
+DEFAULT_BUDGETS: dict[str, Any] = {"tool:*": {"max_tokens": 8000, "on_exceed": "truncate"}}
+
+
 class BudgetPolicy(_Model):
     encoding: str = "cl100k_base"
     session_max_tokens: int | None = Field(default=None, ge=0)
     on_session_exceed: Literal["truncate", "refuse"] = "refuse"
     # Source globs -> budget; first match wins. Untrusted tools get a bounded share by default.
+    # Merged like trust.sources: your patterns first, then the built-in "tool:*" unless you name it.
     sources: dict[str, SourceBudget] = Field(
-        default_factory=lambda: {"tool:*": SourceBudget(max_tokens=8000, on_exceed="truncate")}
+        default_factory=lambda: {k: SourceBudget.model_validate(v) for k, v in DEFAULT_BUDGETS.items()}
     )
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _merge_budgets(cls, value: Any) -> Any:
+        return _merged(DEFAULT_BUDGETS, value)
 
 
 class RuleMatch(_Model):

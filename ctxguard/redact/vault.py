@@ -7,10 +7,12 @@ A token the vault never issued is not resolved: a model (or an injection) that i
 
 from __future__ import annotations
 
-import re
 import threading
+from typing import Any
 
-_TOKEN = re.compile(r"<([A-Z][A-Z0-9_]{0,40})_(\d{1,9})>")
+from .._patterns import compile_linear
+
+_TOKEN = compile_linear(r"<([A-Z][A-Z0-9_]{0,40})_(\d{1,9})>")
 
 
 class PseudonymVault:
@@ -42,16 +44,17 @@ class PseudonymVault:
         """Put real values back for tokens this vault issued. Returns (text, restored, refused)."""
         restored = refused = 0
 
-        def sub(m: re.Match[str]) -> str:
+        def sub(m: Any) -> str:
             nonlocal restored, refused
             value = self.value_for(m.group(0))
             if value is None:
                 refused += 1
-                return m.group(0)
+                return str(m.group(0))
             restored += 1
             return value
 
-        return _TOKEN.sub(sub, text), restored, refused
+        out: str = _TOKEN.sub(sub, text)
+        return out, restored, refused
 
     def __len__(self) -> int:
         with self._lock:
