@@ -56,7 +56,7 @@ BROKEN = """\
 version: 1
 mode: enforse
 trust:
-  levels: [system, user, untrusted, hostile]
+  levels: [system, user, external, untrusted, hostile]
   sources:
     "tool:*": untrustd
 tools:
@@ -71,6 +71,28 @@ budgets:
   sources:
     "tool:*": {max_tokens: -5}
 """
+
+
+def test_cross_section_problems_are_reported_together_with_field_problems() -> None:
+    text = "mode: enforse\ntools:\n  on_value_from: {sketchy: block}\n"
+    got = {(line, path) for line, path, _ in _problems(text)}
+    assert got == {(1, "mode"), (3, "tools.on_value_from.sketchy")}
+
+
+def test_own_trust_levels_drop_built_in_entries_for_undeclared_levels_and_keep_injected_values_blocked() -> None:
+    p = Policy.from_yaml(
+        "trust:\n  levels: [me, them, bad]\n  default: them\n  flagged: bad\n  sources: {user: me}\n"
+        "detection: {injection: {scan_at_or_below: them}}\n"
+    )
+    assert dict(p.model.trust.sources) == {"user": "me"}
+    assert p.on_value_from("send_email", "bad") is Action.BLOCK
+    assert p.on_value_from("send_email", "them") is Action.ALLOW
+
+
+def test_own_trust_levels_without_the_defaults_say_which_settings_to_add() -> None:
+    messages = {path: msg for _, path, msg in _problems("trust:\n  levels: [me, them]\n")}
+    assert "set it to one of ['me', 'them']" in messages["detection.injection.scan_at_or_below"]
+    assert "set this too" in messages["trust.default"]
 
 
 def test_broken_policy_reports_every_problem_at_its_line_and_field_path() -> None:

@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import PolicyError, PolicyProblem
-from .schema import PolicyModel
+from .schema import PolicyModel, cross_reference_problems
 
 _AT_PREFIX = re.compile(r"^(?:Value error, )?at (\[.*?\]): ")
 MAX_POLICY_BYTES = 1_000_000
@@ -158,10 +158,15 @@ def parse_policy_text(text: str, source: str = "<policy>") -> PolicyModel:
     if not isinstance(data, dict):
         raise PolicyError([PolicyProblem(path="", message="a policy must be a mapping of sections", line=1,
                                          column=1, source=source)])
+    for parts, message in cross_reference_problems(data):
+        line, col = _locate(root, parts)
+        problems.append(PolicyProblem(path=_format_path(parts), message=message, line=line, column=col, source=source))
     try:
         model = PolicyModel.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_problems_from_validation(exc, root, source, {"cls": "class"}))
+        seen = {(p.path, p.message) for p in problems}
+        problems.extend(p for p in _problems_from_validation(exc, root, source, {"cls": "class"})
+                        if (p.path, p.message) not in seen)
     if problems:
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise PolicyError(problems)

@@ -128,10 +128,6 @@ class TrustPolicy(_Model):
     # not name (so setting "tool:web_*" keeps "user" -> user and "tool:*" -> untrusted).
     sources: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SOURCES))
 
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _merge_sources(cls, value: Any) -> Any:
-        return _merged(DEFAULT_SOURCES, value)
     # Segments a detector flags as injected drop to this level.
     flagged: str = "hostile"
 
@@ -142,7 +138,8 @@ class TrustPolicy(_Model):
             raise ValueError(f"{_at('levels')}trust levels must be unique")
         for name, where in [(self.default, "default"), (self.flagged, "flagged")]:
             if name not in known:
-                raise ValueError(f"{_at(where)}unknown trust level {name!r}; declared: {self.levels}")
+                hint = " (set this too when declaring your own levels)" if name in DEFAULT_TRUST_LEVELS else ""
+                raise ValueError(f"{_at(where)}unknown trust level {name!r}; declared: {self.levels}{hint}")
         for pattern, level in self.sources.items():
             if level not in known:
                 raise ValueError(f"{_at('sources', pattern)}unknown trust level {level!r}; declared: {self.levels}")
@@ -289,11 +286,6 @@ class ToolsPolicy(_Model):
     on_value_from: dict[str, Action] = Field(default_factory=lambda: dict(DEFAULT_ON_VALUE_FROM))
     tools: dict[str, ToolPolicy] = Field(default_factory=dict)
 
-    @field_validator("on_value_from", mode="before")
-    @classmethod
-    def _merge_on_value_from(cls, value: Any) -> Any:
-        # Naming "untrusted" must not silently relax "hostile" (levels not named inherit from above).
-        return _merged({k: v.value for k, v in DEFAULT_ON_VALUE_FROM.items()}, value)
 
 
 class ExfiltrationPolicy(_Model):
@@ -395,28 +387,97 @@ class PolicyModel(_Model):
             seen.add(r.name)
         return rules
 
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_level_tables(cls, data: Any) -> Any:
+        """Layer the built-in trust tables under the user's, keeping only entries for declared levels.
+
+        Done here rather than per field because which built-in entries apply depends on the trust
+        levels declared in another section: a policy with its own levels must not inherit a
+        ``tool:* -> untrusted`` it never declared. Naming ``untrusted`` in ``on_value_from`` must
+        not silently relax ``hostile`` either, so the built-in rows stay unless overridden.
+        """
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        trust = data.get("trust", {})
+        tools = data.get("tools", {})
+        if not isinstance(trust, dict) or not isinstance(tools, dict):
+            return data
+        levels = trust.get("levels", DEFAULT_TRUST_LEVELS)
+        known = set(levels) if isinstance(levels, list) and all(isinstance(x, str) for x in levels) else set()
+        trust = dict(trust)
+        trust["sources"] = _merged({k: v for k, v in DEFAULT_SOURCES.items() if v in known}, trust.get("sources", {}))
+        tools = dict(tools)
+        defaults = {k: v.value for k, v in DEFAULT_ON_VALUE_FROM.items() if k in known}
+        flagged = trust.get("flagged", "hostile")
+        if isinstance(flagged, str) and flagged in known:
+            defaults.setdefault(flagged, Action.BLOCK.value)  # injected values never flow out by default
+        tools["on_value_from"] = _merged(defaults, tools.get("on_value_from", {}))
+        data["trust"], data["tools"] = trust, tools
+        return data
+
     @model_validator(mode="after")
     def _cross_references(self) -> PolicyModel:
-        trust = set(self.trust.levels)
-        conf = set(self.access.levels)
-
-        def check_trust(name: str | None, *where: str | int) -> None:
-            if name is not None and name not in trust:
-                raise ValueError(f"{_at(*where)}unknown trust level {name!r}; declared: {self.trust.levels}")
-
-        check_trust(self.detection.injection.scan_at_or_below, "detection", "injection", "scan_at_or_below")
-        for level in self.tools.on_value_from:
-            check_trust(level, "tools", "on_value_from", level)
-        for tname, tp in self.tools.tools.items():
-            for level in tp.on_value_from or {}:
-                check_trust(level, "tools", "tools", tname, "on_value_from", level)
-            for aname, ar in tp.args.items():
-                check_trust(ar.min_trust, "tools", "tools", tname, "args", aname, "min_trust")
-        for i, r in enumerate(self.rules):
-            check_trust(r.when.trust_at_or_below, "rules", i, "when", "trust_at_or_below")
-        if self.exfiltration.confidential_from not in conf:
-            raise ValueError(
-                f"{_at('exfiltration', 'confidential_from')}unknown confidentiality level "
-                f"{self.exfiltration.confidential_from!r}; declared: {self.access.levels}"
-            )
+        problems = cross_reference_problems(self.model_dump(mode="json", by_alias=True))
+        if problems:
+            path, message = problems[0]
+            raise ValueError(f"{_at(*path)}{message}")
         return self
+
+
+def cross_reference_problems(data: Any) -> list[tuple[list[str | int], str]]:
+    """Names used in one section that another section must declare (trust and confidentiality levels).
+
+    Works on raw, possibly malformed policy data, so ``policy check`` can report these alongside
+    every other problem instead of only after the rest is fixed.
+    """
+    if not isinstance(data, dict):
+        return []
+
+    def section(*path: str) -> dict[str, Any]:
+        node: Any = data
+        for p in path:
+            node = node.get(p, {}) if isinstance(node, dict) else {}
+        return node if isinstance(node, dict) else {}
+
+    def names(value: Any, default: list[str]) -> list[str] | None:
+        if value is None:
+            return default
+        return value if isinstance(value, list) and all(isinstance(x, str) for x in value) else None
+
+    out: list[tuple[list[str | int], str]] = []
+    trust = names(section("trust").get("levels"), DEFAULT_TRUST_LEVELS)
+    conf = names(section("access").get("levels"), DEFAULT_CONFIDENTIALITY_LEVELS)
+
+    def check_trust(name: Any, *where: str | int) -> None:
+        if trust is not None and isinstance(name, str) and name not in trust:
+            out.append((list(where), f"unknown trust level {name!r}; declared: {trust}"))
+
+    injection = section("detection", "injection")
+    if "scan_at_or_below" in injection:
+        check_trust(injection["scan_at_or_below"], "detection", "injection", "scan_at_or_below")
+    elif trust is not None and "external" not in trust:
+        out.append((["detection", "injection", "scan_at_or_below"],
+                    f"the default 'external' is not a declared trust level; set it to one of {trust}"))
+    for level in section("tools", "on_value_from"):
+        check_trust(level, "tools", "on_value_from", level)
+    for tname, tp in section("tools", "tools").items():
+        if not isinstance(tp, dict):
+            continue
+        for level in tp.get("on_value_from") or {}:
+            check_trust(level, "tools", "tools", tname, "on_value_from", level)
+        args = tp.get("args") or {}
+        for aname, ar in args.items() if isinstance(args, dict) else []:
+            if isinstance(ar, dict):
+                check_trust(ar.get("min_trust"), "tools", "tools", tname, "args", aname, "min_trust")
+    rules = data.get("rules") or []
+    for i, r in enumerate(rules if isinstance(rules, list) else []):
+        when = r.get("when") if isinstance(r, dict) else None
+        if isinstance(when, dict):
+            check_trust(when.get("trust_at_or_below"), "rules", i, "when", "trust_at_or_below")
+    confidential_from = section("exfiltration").get("confidential_from", "confidential")
+    if conf is not None and isinstance(confidential_from, str) and confidential_from not in conf:
+        out.append((["exfiltration", "confidential_from"],
+                    f"unknown confidentiality level {confidential_from!r}; declared: {conf}"))
+    return out
