@@ -379,8 +379,13 @@ class Session:
                                    "approvals.when_no_approver")
             return self._amend(decision, Action.BLOCK, "approval required and no approver is configured",
                                "approvals.when_no_approver")
+        timeout = self.policy.model.approvals.timeout_seconds
         try:
-            result = self.approver(ApprovalRequest(tool=tool, args=args, decision=decision))
+            result = _call_with_timeout(self.approver, ApprovalRequest(tool=tool, args=args, decision=decision),
+                                        timeout)
+        except _ApprovalTimeout:  # nobody answered: not approved
+            return self._amend(decision, Action.BLOCK, f"no answer from approver within {timeout:g}s",
+                               "approvals.timeout_seconds")
         except Exception as exc:  # an approver that fails has not approved
             return self._amend(decision, Action.BLOCK, f"approver failed: {type(exc).__name__}", "approvals")
         if not isinstance(result, ApprovalResult) or not result.approved:
@@ -717,6 +722,35 @@ def _glob(pattern: str, ignore_case: bool = False) -> Any:
     if g is None:
         g = _GLOB_CACHE[key] = Glob.compile(pattern, ignore_case=ignore_case)
     return g
+
+
+class _ApprovalTimeout(Exception):
+    """The approver did not answer in time (distinct from a TimeoutError the approver itself raises)."""
+
+
+def _call_with_timeout(approver: Approver, request: ApprovalRequest, timeout: float) -> ApprovalResult:
+    """Run the approver in a daemon thread and stop waiting after ``timeout`` seconds.
+
+    A person at a terminal may never answer; the call must not hang the agent forever, and a
+    daemon thread does not keep the process alive at exit the way an executor's worker would.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["result"] = approver(request)
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="ctxguard-approver", daemon=True).start()
+    if not done.wait(timeout):
+        raise _ApprovalTimeout
+    if "error" in box:
+        raise box["error"]
+    return box["result"]  # type: ignore[no-any-return]
 
 
 def _require_str(value: object, name: str) -> None:

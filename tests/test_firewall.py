@@ -532,6 +532,23 @@ def test_call_edited_by_the_approver_into_an_exfiltration_is_checked_again_and_b
     assert d.args == {}
 
 
+def test_approver_that_does_not_answer_in_time_has_not_approved() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def slow(req: ApprovalRequest) -> ApprovalResult:
+        release.wait(5)
+        return ApprovalResult(approved=True)
+
+    policy = APPROVAL_POLICY + "approvals: {timeout_seconds: 0.2}\n"
+    with firewall_with(policy, approver=slow).session("alice", "acme") as s:
+        d = s.check_tool_call("send_email", CALL)
+    release.set()
+    assert d.blocked
+    assert d.rule == "approvals.timeout_seconds"
+
+
 def test_approver_that_raises_has_not_approved() -> None:
     def broken(req: ApprovalRequest) -> ApprovalResult:
         raise TimeoutError("approval UI unreachable")
