@@ -27,14 +27,14 @@ from .decision import Action, Decision, Direction, Finding
 from .detect.base import Detector
 from .detect.injection import InjectionDetector
 from .detect.normalize import normalize
-from .errors import Blocked
+from .errors import Blocked, ConfigurationError
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
 from .flow.provenance import SegmentStore
 from .labels import Label, LabelSigner, join
 from .policy.compiled import Policy
-from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy
+from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy, VaultPolicy
 from .redact.strategies import Edit, apply, keyed_hash
-from .redact.vault import PseudonymVault
+from .redact.vault import MemoryVaultStore, PseudonymVault, SQLiteVaultStore, VaultStore
 from .tokens import BudgetLedger, Tokenizer
 
 # Argument names that say "this is where the data goes", for tools that do not declare it.
@@ -110,6 +110,7 @@ class Firewall:
             path = audit if audit is not None else m.audit.path
             self.audit = AuditLog(path, key=_key_from_env(m.audit.key_env), fsync=m.audit.fsync)
         self.approver = approver
+        self.vault_store, self.vault_key = _open_vault_store(m.redaction.vault)
         self._extra_detectors = list(detectors)
         self._lock = threading.Lock()
         self._content_detectors: list[Detector] | None = None
@@ -182,12 +183,29 @@ class Firewall:
 
     def close(self) -> None:
         self.audit.close()
+        self.vault_store.close()
 
     def __enter__(self) -> Firewall:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _open_vault_store(cfg: VaultPolicy) -> tuple[VaultStore, bytes]:
+    """The Firewall's one pseudonym store and its key; sessions share the store, scoped apart.
+
+    A persistent store without a key from the environment is refused here, at start-up, rather than
+    at the first pseudonym: its tokens would be unreadable after a restart.
+    """
+    key = _key_from_env(cfg.key_env)
+    if cfg.store == "sqlite":
+        if key is None:
+            raise ConfigurationError(
+                f"the sqlite pseudonym vault needs a key: set {cfg.key_env} (at least 16 bytes) before starting"
+            )
+        return SQLiteVaultStore(cfg.path or ""), key
+    return MemoryVaultStore(), key or secrets.token_bytes(32)
 
 
 def _key_from_env(var: str) -> bytes | None:
@@ -217,7 +235,9 @@ class Session:
         self.id = session_id or uuid.uuid4().hex[:16]
         self.segments = SegmentStore(hostile_trust=self.policy.model.trust.flagged)
         self.fingerprints = Fingerprints()
-        self.vault = PseudonymVault()
+        vault_cfg = self.policy.model.redaction.vault
+        self.vault = PseudonymVault(firewall.vault_store, tenant=tenant, session=self.id, key=firewall.vault_key,
+                                    surrogates=vault_cfg.surrogates)
         self.budget = BudgetLedger(session_limit=self.policy.model.budgets.session_max_tokens)
         self.closed = False
         self._record({"type": "session_start", "clearance": clearance})

@@ -190,7 +190,7 @@ def test_echoed_pseudonym_is_judged_by_the_out_to_user_strategy_of_its_real_valu
 def test_pseudonym_passed_to_a_read_only_tool_is_judged_by_the_into_tool_strategy_of_its_real_value() -> None:
     fw = firewall_with(
         "redaction:\n  entities:\n    EMAIL_ADDRESS: {into_model: pseudonymize, into_tool: block}\n"
-        "tools:\n  tools:\n    search_crm: {class: read_only}\n"
+        "tools:\n  tools:\n    search_crm: {class: read_only, restore_pseudonyms: true}\n"
     )
     with fw.session("alice", "acme") as s:
         s.admit("Look up bob@acme.com")
@@ -199,36 +199,37 @@ def test_pseudonym_passed_to_a_read_only_tool_is_judged_by_the_into_tool_strateg
     assert "pii:EMAIL_ADDRESS" in kinds(d)
 
 
-def test_read_only_tool_receives_the_real_value_behind_a_pseudonym(s: Session) -> None:
-    s.admit("Look up bob@acme.com in the docs")
-    d = s.check_tool_call("search_docs", {"q": "<EMAIL_ADDRESS_1>"})
+def test_tool_marked_to_receive_real_values_gets_the_value_behind_a_pseudonym() -> None:
+    policy = BASE_POLICY.replace("search_docs: {class: read_only}",
+                                 "search_docs: {class: read_only, restore_pseudonyms: true}")
+    with firewall_with(policy).session("alice", "acme") as s:
+        s.admit("Look up bob@acme.com in the docs")
+        d = s.check_tool_call("search_docs", {"q": "<EMAIL_ADDRESS_1>"})
     assert d.allowed
     assert d.args == {"q": "bob@acme.com"}
 
 
-def test_tool_marked_not_to_restore_pseudonyms_gets_the_token_and_its_destination_check_fails() -> None:
-    policy = BASE_POLICY.replace(
-        "send_email: {class: egress}", "send_email: {class: egress, restore_pseudonyms: false}"
-    )
-    with firewall_with(policy).session("alice", "acme") as s:
-        s.admit(USER_ASK)
-        d = s.check_tool_call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "The meeting moved to 3pm."})
-    assert d.blocked
-    assert "exfil:destination" in kinds(d)
+def test_tool_not_marked_gets_the_pseudonym_not_the_real_value(s: Session) -> None:
+    s.admit("Look up bob@acme.com in the docs")
+    d = s.check_tool_call("search_docs", {"q": "<EMAIL_ADDRESS_1>"})
+    assert d.allowed
+    assert d.args == {"q": "<EMAIL_ADDRESS_1>"}
 
 
-def test_pseudonym_restored_into_an_egress_call_is_still_checked_as_a_destination(s: Session) -> None:
-    s.admit("Forward it to mallory@evil.com please")  # the user's own words, but not an allowed domain
-    d = s.check_tool_call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "fwd"})
-    assert d.blocked
-    assert "exfil:destination" in kinds(d)
-
-
-def test_model_call_to_a_pseudonymized_recipient_reaches_the_real_allowed_address(s: Session) -> None:
+def test_egress_tool_never_receives_the_real_value_behind_a_pseudonym(s: Session) -> None:
     s.admit(USER_ASK)
     d = s.check_tool_call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "The meeting moved to 3pm."})
-    assert d.allowed
-    assert d.args is not None and d.args["to"] == "bob@acme.com"
+    # The token is not an allowed destination, and it is never swapped for bob's real address.
+    assert d.blocked
+    assert "exfil:destination" in kinds(d)
+    assert "bob@acme.com" not in repr(d.args)
+
+
+def test_marking_an_egress_tool_to_receive_real_values_is_a_policy_error() -> None:
+    with pytest.raises(PolicyError) as exc:
+        Policy.from_yaml("tools:\n  tools:\n    send_email: {class: egress, restore_pseudonyms: true}\n")
+    assert exc.value.problems[0].path == "tools.tools.send_email.restore_pseudonyms"
+    assert exc.value.problems[0].line == 3
 
 
 def test_markdown_image_to_a_host_not_allowed_blocks_the_output(s: Session) -> None:
@@ -721,3 +722,30 @@ def test_whole_call_rule_requires_approval_for_matching_tools_only() -> None:
     assert req.decision.action is Action.REQUIRE_APPROVAL
     assert req.decision.rule == "rules.deletes_need_approval"
     assert req.decision.reason == "deleting needs a human"
+
+
+# --- the pseudonym vault behind a session ---------------------------------------------------------------
+
+
+def test_sqlite_vault_without_a_key_is_refused_at_start_up(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctxguard import ConfigurationError
+
+    monkeypatch.delenv("CTXGUARD_VAULT_KEY", raising=False)
+    policy = f"redaction:\n  vault: {{store: sqlite, path: '{tmp_path / 'v.db'}'}}\n"
+    with pytest.raises(ConfigurationError, match="CTXGUARD_VAULT_KEY"):
+        firewall_with(policy)
+
+
+def test_sqlite_vault_restores_pseudonyms_after_a_restart_for_the_same_session(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CTXGUARD_VAULT_KEY", "vault-key-for-tests-0123456789")
+    policy = f"redaction:\n  vault: {{store: sqlite, path: '{tmp_path / 'v.db'}'}}\n"
+    with firewall_with(policy) as fw1, fw1.session("alice", "acme", session_id="conv-42") as s1:
+        assert "<EMAIL_ADDRESS_1>" in s1.admit("Write to bob@acme.com").text
+    with firewall_with(policy) as fw2:
+        with fw2.session("alice", "acme", session_id="conv-42") as same:
+            assert same.check_output("Sent to <EMAIL_ADDRESS_1>").text == "Sent to bob@acme.com"
+        with fw2.session("alice", "acme", session_id="conv-43") as other:
+            assert other.check_output("Sent to <EMAIL_ADDRESS_1>").text == "Sent to <EMAIL_ADDRESS_1>"
+    assert b"bob@acme.com" not in (tmp_path / "v.db").read_bytes()

@@ -185,6 +185,23 @@ class AccessPolicy(_Model):
         return self
 
 
+class VaultPolicy(_Model):
+    """Where pseudonyms live. ``sqlite`` keeps them across restarts (values encrypted at rest) and
+    needs a stable key in the ``key_env`` variable; ``memory`` lasts as long as the Firewall."""
+
+    store: Literal["memory", "sqlite"] = "memory"
+    path: str | None = None
+    key_env: str = "CTXGUARD_VAULT_KEY"
+    # Realistic stand-ins (dana.whitfield@example.org) instead of <EMAIL_ADDRESS_1>, where supported.
+    surrogates: bool = False
+
+    @model_validator(mode="after")
+    def _sqlite_needs_path(self) -> VaultPolicy:
+        if self.store == "sqlite" and not self.path:
+            raise ValueError(f"{_at('path')}the sqlite vault needs a path")
+        return self
+
+
 class RedactionPolicy(_Model):
     """Entity -> strategy per direction.
 
@@ -198,6 +215,7 @@ class RedactionPolicy(_Model):
         default_factory=lambda: {k: DirectionStrategies.model_validate(v) for k, v in DEFAULT_ENTITIES.items()}
     )
     hash_length: int = Field(default=8, ge=4, le=64)
+    vault: VaultPolicy = Field(default_factory=VaultPolicy)
 
     @field_validator("entities", mode="before")
     @classmethod
@@ -266,11 +284,18 @@ class ToolPolicy(_Model):
     destinations: list[str] = Field(default_factory=list)
     require_approval: bool = False
     on_value_from: dict[str, Action] | None = None
-    # Put real values back for pseudonyms the model passes to this tool, before the checks run; each
-    # entity's into_tool strategy then decides if the real value may pass. false: the tool gets tokens.
-    restore_pseudonyms: bool = True
+    # Mark a read-only or side-effect tool to receive real values for the pseudonyms the model passes
+    # it (restored before the checks, so each entity's into_tool strategy still applies). Egress
+    # tools never receive them: a pseudonym is how a value is kept from leaving.
+    restore_pseudonyms: bool = False
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _egress_never_restores(self) -> ToolPolicy:
+        if self.restore_pseudonyms and self.cls is ToolClass.EGRESS:
+            raise ValueError(f"{_at('restore_pseudonyms')}egress tools never receive real values behind pseudonyms")
+        return self
 
 
 DEFAULT_ON_VALUE_FROM = {"hostile": Action.BLOCK, "untrusted": Action.ALLOW}

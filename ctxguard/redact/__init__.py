@@ -1,6 +1,10 @@
 """Redaction strategies and the pseudonym vault."""
 
 from .strategies import Edit, apply, keyed_hash, mask
-from .vault import PseudonymVault
+from .surrogates import SurrogateGenerator
+from .vault import MemoryVaultStore, PseudonymVault, SQLiteVaultStore, VaultStore
 
-__all__ = ["Edit", "PseudonymVault", "apply", "keyed_hash", "mask"]
+__all__ = [
+    "Edit", "MemoryVaultStore", "PseudonymVault", "SQLiteVaultStore", "SurrogateGenerator", "VaultStore", "apply",
+    "keyed_hash", "mask",
+]
