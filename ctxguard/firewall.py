@@ -33,8 +33,9 @@ from .flow.provenance import SegmentStore
 from .labels import Label, LabelSigner, join
 from .policy.compiled import Policy
 from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy, VaultPolicy
+from .redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
 from .redact.strategies import Edit, apply, keyed_hash
-from .redact.vault import MemoryVaultStore, PseudonymVault, SQLiteVaultStore, VaultStore
+from .redact.vault import PseudonymVault
 from .tokens import BudgetLedger, Tokenizer
 
 # Argument names that say "this is where the data goes", for tools that do not declare it.

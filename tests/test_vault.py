@@ -13,16 +13,10 @@ import pytest
 
 from ctxguard.errors import ConfigurationError
 from ctxguard.policy.schema import Strategy
+from ctxguard.redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore, scope_id
 from ctxguard.redact.strategies import Edit, apply
 from ctxguard.redact.surrogates import SurrogateGenerator
-from ctxguard.redact.vault import (
-    KEY_ENV,
-    MemoryVaultStore,
-    PseudonymVault,
-    SQLiteVaultStore,
-    VaultStore,
-    scope_id,
-)
+from ctxguard.redact.vault import KEY_ENV, PseudonymVault
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32

@@ -1,8 +1,9 @@
 """Redaction strategies and the pseudonym vault."""
 
+from .stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
 from .strategies import Edit, apply, keyed_hash, mask
 from .surrogates import SurrogateGenerator
-from .vault import MemoryVaultStore, PseudonymVault, SQLiteVaultStore, VaultStore
+from .vault import PseudonymVault
 
 __all__ = [
     "Edit", "MemoryVaultStore", "PseudonymVault", "SQLiteVaultStore", "SurrogateGenerator", "VaultStore", "apply",
