@@ -25,8 +25,8 @@ from typing import Any
 from .audit import AuditLog
 from .decision import Action, Decision, Direction, Finding
 from .detect.base import Detector
+from .detect.decode import scan_with_decoding
 from .detect.injection import InjectionDetector
-from .detect.normalize import normalize
 from .errors import Blocked, ConfigurationError
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
 from .flow.provenance import SegmentStore
@@ -37,6 +37,9 @@ from .redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
 from .redact.strategies import Edit, apply, keyed_hash
 from .redact.vault import PseudonymVault
 from .tokens import BudgetLedger, Tokenizer
+
+# Encoded payloads decoded and scanned per check; past this the check reports limits:decode (blocks).
+MAX_DECODED_SPANS = 256
 
 # Argument names that say "this is where the data goes", for tools that do not declare it.
 DESTINATION_ARG_NAMES = frozenset({
@@ -429,28 +432,20 @@ class Session:
 
     # ---- finding gatherers ------------------------------------------------------------------------
     def _content_findings(self, text: str) -> list[Finding]:
+        """PII and secrets, on the normalised text and inside encoded payloads, in original offsets."""
         if not text:
             return []
-        norm = normalize(text)
-        out: list[Finding] = []
-        for det in self.firewall.content_detectors:
-            for f in det.detect(norm.text):
-                start, end = norm.to_original(f.start, f.end)
-                out.append(replace(f, start=start, end=end))
-        return out
+        detectors = self.firewall.content_detectors
+        return scan_with_decoding(text, lambda t: [f for d in detectors for f in d.detect(t)],
+                                  max_spans=MAX_DECODED_SPANS)
 
     def _injection_findings(self, text: str, label: Label) -> list[Finding]:
         cfg = self.policy.model.detection.injection
         det = self.firewall._injection
         if det is None or not self.policy.trust.at_most(label.trust, cfg.scan_at_or_below):
             return []
-        norm = normalize(text)
-        out = []
-        for f in det.detect(norm.text):
-            if f.score >= cfg.threshold:
-                start, end = norm.to_original(f.start, f.end)
-                out.append(replace(f, start=start, end=end))
-        return out
+        found = scan_with_decoding(text, det.detect, max_spans=MAX_DECODED_SPANS)
+        return [f for f in found if f.kind == "injection" and f.score >= cfg.threshold]
 
     def _scope_findings(self, label: Label) -> list[Finding]:
         out = []
@@ -666,6 +661,8 @@ class Session:
             return Action.REQUIRE_APPROVAL, f.rule, None
         if kind.startswith("args:"):
             return Action.BLOCK, f.rule, None
+        if kind.startswith("limits:"):
+            return Action.BLOCK, "detection.limits", None
         if kind.startswith(("provenance:", "budget:")):
             return f.action, f.rule or ("budgets" if kind.startswith("budget:") else "tools.on_value_from"), None
         # A finding from a user's detector that the policy does not name: block (fail closed).
