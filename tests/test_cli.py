@@ -49,14 +49,14 @@ def test_scan_clean_text_exits_0_and_prints_it_unchanged(
 def test_scan_json_reports_findings_without_raw_values(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _stdin(monkeypatch, "token ghp_abcdefghijklmnopqrstuvwxyz0123456789\n")
+    _stdin(monkeypatch, "token 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\n")
     code = main(["scan", "--json", "--direction", "into_tool"])
     out = capsys.readouterr().out
     assert code == EXIT_BLOCKED  # the default policy blocks secrets going into a tool
     data = json.loads(out)
     assert data["action"] == "block"
     assert [f["kind"] for f in data["findings"]] == ["secret:GITHUB_TOKEN"]
-    assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in out
+    assert "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" not in out
 
 
 def test_scan_directory_reports_each_file_and_skips_binaries(
