@@ -16,6 +16,7 @@ from .errors import Blocked, ConfigurationError, CtxGuardError, IntegrityError, 
 from .firewall import ApprovalRequest, ApprovalResult, Approver, Firewall, Session
 from .labels import Label, LabelSigner, Levels, join
 from .policy import Policy, PolicyModel, Strategy, ToolClass
+from .stream import OutputStream
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,7 @@ __all__ = [
     "Label",
     "LabelSigner",
     "Levels",
+    "OutputStream",
     "Policy",
     "PolicyError",
     "PolicyModel",

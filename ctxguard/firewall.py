@@ -36,6 +36,7 @@ from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy, VaultPo
 from .redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
 from .redact.strategies import Edit, apply, keyed_hash
 from .redact.vault import PseudonymVault
+from .stream import OutputStream
 from .tokens import BudgetLedger, Tokenizer
 
 # Encoded payloads decoded and scanned per check; past this the check reports limits:decode (blocks).
@@ -335,6 +336,10 @@ class Session:
             return findings, {"text": text}
 
         return self._run("output", Direction.OUT_TO_USER, text, label, gather, source="model:output")
+
+    def stream_output(self, *, hold_back: int = 256, min_release: int = 256) -> OutputStream:
+        """A hold-back window for streamed answers: feed chunks, show what it returns, then close."""
+        return OutputStream(self, hold_back=hold_back, min_release=min_release)
 
     async def aadmit(self, text: str, source: str = "user", **kwargs: Any) -> Decision:
         return await asyncio.to_thread(self.admit, text, source, **kwargs)
