@@ -4,6 +4,9 @@ Python's ``re`` backtracks: a crafted input can make one pattern take seconds or
 guarantees time linear in the input for every pattern it accepts (and refuses the constructs that
 cannot be linear: backreferences, lookaround), so all of ctxguard's own patterns are compiled here.
 Policy globs are translated to RE2 too, since they are matched against values a model produced.
+
+Caution: google-re2's ``sub`` mis-encodes a non-ASCII *string* replacement ("é" comes out as "Ã©");
+pass a function (``lambda _: "é"``) instead, which it handles correctly.
 """
 
 from __future__ import annotations

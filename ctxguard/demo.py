@@ -113,9 +113,11 @@ def run_demo(audit_path: str | None = None, out: TextIO | None = None) -> int:
             p.step(2, "A tool returns the inbox: untrusted, and one e-mail carries an injection")
             d = s.admit(INBOX, source="tool:read_inbox")
             p.decision(d)
-            p.line("model sees (the deploy key redacted; the injected line is now tracked as hostile):")
+            p.line("model sees (spotlighted as data, the deploy key redacted, the injected line tracked as hostile):")
             for row in d.text.splitlines():
                 p.line(f"  | {row}")
+
+            p.line(f"system prompt gains: {s.system_notice()[:96]}...")
 
             p.step(3, "The hijacked model tries to send the inbox to the attacker's address")
             p.line(f"send_email({json.dumps(HIJACKED_CALL)})")

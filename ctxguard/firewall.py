@@ -33,6 +33,7 @@ from .flow.provenance import SegmentStore
 from .labels import Label, LabelSigner, join
 from .policy.compiled import Policy
 from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy, VaultPolicy
+from .redact.spotlight import Spotlighter
 from .redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
 from .redact.strategies import Edit, apply, keyed_hash
 from .redact.vault import PseudonymVault
@@ -181,6 +182,8 @@ class Firewall:
     def scan(self, text: str, *, source: str = "user", direction: Direction | str = Direction.INTO_MODEL) -> Decision:
         """Check one text outside any conversation (the CLI's ``scan``): a throwaway session."""
         with self.session(principal="scan", tenant="") as s:
+            # A scan shows the user their own text, redacted: nothing enters a model, so no spotlight.
+            s.spotlighter = Spotlighter(mode="off")
             d = Direction(direction)
             if d is Direction.OUT_TO_USER:
                 return s.check_output(text)
@@ -244,6 +247,7 @@ class Session:
         self.vault = PseudonymVault(firewall.vault_store, tenant=tenant, session=self.id, key=firewall.vault_key,
                                     surrogates=vault_cfg.surrogates)
         self.budget = BudgetLedger(session_limit=self.policy.model.budgets.session_max_tokens)
+        self.spotlighter = Spotlighter(mode=self.policy.model.spotlight.mode)
         self.closed = False
         self._record({"type": "session_start", "clearance": clearance})
 
@@ -634,12 +638,23 @@ class Session:
                 out_args = _rewrite_args(ctx["args"], edits, hash_key, redaction.hash_length, self.vault,
                                          restore=False)
                 out_text = "\n".join(v for _, v in _flatten(out_args))
+            if op == "admit" and direction is Direction.INTO_MODEL and self._spotlit(label):
+                out_text = self.spotlighter.mark(out_text, source)
         return Decision(
             action=action, text=out_text, label=label, findings=tuple(decided), rule=rule, reason=reason,
             direction=direction, tool=tool, args=out_args, truncated=any(f.kind.startswith("budget:") and
                                                                          f.action is Action.REDACT for f in decided),
             tokens=int(ctx.get("tokens", 0)),
         )
+
+    def _spotlit(self, label: Label) -> bool:
+        cfg = self.policy.model.spotlight
+        bound = cfg.at_or_below or self.policy.model.trust.default
+        return cfg.mode != "off" and self.policy.trust.at_most(label.trust, bound)
+
+    def system_notice(self) -> str:
+        """The system-prompt sentence explaining how this session marks untrusted content (may be empty)."""
+        return self.spotlighter.system_notice()
 
     def _finding_action(self, f: Finding, direction: Direction) -> tuple[Action, str, Strategy | None]:
         m = self.policy.model

@@ -378,6 +378,14 @@ class Rule(_Model):
     reason: str = ""
 
 
+class SpotlightPolicy(_Model):
+    """How untrusted content is marked when it enters the model (see ctxguard.redact.spotlight)."""
+
+    mode: Literal["delimit", "datamark", "encode", "off"] = "delimit"
+    # Content at or below this trust is marked; unset means the trust of unknown sources (trust.default).
+    at_or_below: str | None = None
+
+
 class AuditPolicy(_Model):
     path: str | None = None  # None: in-memory only
     key_env: str = "CTXGUARD_AUDIT_KEY"  # HMAC key for the chain, read from this variable if set
@@ -400,6 +408,7 @@ class PolicyModel(_Model):
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     budgets: BudgetPolicy = Field(default_factory=BudgetPolicy)
     rules: list[Rule] = Field(default_factory=list)
+    spotlight: SpotlightPolicy = Field(default_factory=SpotlightPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
 
     @field_validator("rules")
@@ -496,6 +505,7 @@ def cross_reference_problems(data: Any) -> list[tuple[list[str | int], str]]:
         for aname, ar in args.items() if isinstance(args, dict) else []:
             if isinstance(ar, dict):
                 check_trust(ar.get("min_trust"), "tools", "tools", tname, "args", aname, "min_trust")
+    check_trust(section("spotlight").get("at_or_below"), "spotlight", "at_or_below")
     rules = data.get("rules") or []
     for i, r in enumerate(rules if isinstance(rules, list) else []):
         when = r.get("when") if isinstance(r, dict) else None
