@@ -30,6 +30,7 @@ from .detect.injection import InjectionDetector
 from .errors import Blocked, ConfigurationError
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
 from .flow.provenance import SegmentStore
+from .flow.support import support
 from .labels import Label, LabelSigner, join
 from .policy.compiled import Policy
 from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy, VaultPolicy
@@ -393,6 +394,8 @@ class Session:
                                                 field=path))
                 if tp.cls is ToolClass.EGRESS and _is_destination(tool, path, tp):
                     findings += self._destination_findings(tp, path, value)
+            if tp.cls is not ToolClass.READ_ONLY:
+                findings += self._support_findings(tool, values)
             if tp.require_approval:
                 findings.append(
                     Finding("policy", "tool:approval", 0, 0, 1.0, rule=f"tools.tools.{tool}.require_approval")
@@ -517,6 +520,25 @@ class Session:
             return []
         return [Finding("provenance", f"provenance:{lowest}", 0, len(value), 1.0, field=path, action=action,
                         rule="tools.on_value_from")]
+
+    def _support_findings(self, tool: str, values: list[tuple[str, str]]) -> list[Finding]:
+        """A side-effect call nobody trusted asked for, while injected or untrusted-derived content is
+        in play: the second signal beside provenance (see ctxguard.flow.support)."""
+        action = self.policy.model.tools.unsupported_call
+        if action is Action.ALLOW:
+            return []
+        untrusted = self.policy.model.trust.default
+        tainted = self.segments.has_hostile or any(
+            (low := self.segments.lowest_trust(v, self.policy.trust)[0]) is not None
+            and self.policy.trust.at_most(low, untrusted)
+            for _, v in values
+        )
+        if not tainted:
+            return []
+        trusted = self.segments.texts_at_or_above(self.policy.trust_for_source("user"), self.policy.trust)
+        if support(tool, values, trusted).supported:
+            return []
+        return [Finding("support", "support:unsupported", 0, 0, 1.0, action=action, rule="tools.unsupported_call")]
 
     def _destination_findings(self, tp: ToolPolicy, path: str, value: str) -> list[Finding]:
         allowed = tuple(_glob(d, True) for d in tp.destinations) or self.policy.allowed_domains
@@ -683,7 +705,7 @@ class Session:
             return Action.BLOCK, f.rule, None
         if kind.startswith("limits:"):
             return Action.BLOCK, "detection.limits", None
-        if kind.startswith(("provenance:", "budget:")):
+        if kind.startswith(("provenance:", "budget:", "support:")):
             return f.action, f.rule or ("budgets" if kind.startswith("budget:") else "tools.on_value_from"), None
         # A finding from a user's detector that the policy does not name: block (fail closed).
         return Action.BLOCK, "detection", None

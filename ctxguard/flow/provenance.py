@@ -92,6 +92,12 @@ class SegmentStore:
             return None, []
         return trust.min(s.trust for s in sup), sup
 
+    def texts_at_or_above(self, level: str, trust: Levels) -> list[str]:
+        """Folded text of segments at or above ``level``: what the user and system actually said."""
+        bound = trust.rank(level)
+        with self._lock:
+            return [s.folded for s in self.segments if s.label.verified and trust.rank(s.label.trust) >= bound]
+
     @property
     def has_hostile(self) -> bool:
         with self._lock:

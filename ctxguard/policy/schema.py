@@ -309,6 +309,9 @@ class ToolsPolicy(_Model):
     # trust. Values from hostile (injected) spans are blocked; untrusted values are allowed because users'
     # own calls routinely carry them (an IBAN read from a bill).
     on_value_from: dict[str, Action] = Field(default_factory=lambda: dict(DEFAULT_ON_VALUE_FROM))
+    # A side-effect or egress call that the user's (or system's) own words do not ask for, made while
+    # the session holds injected content or carrying a value from untrusted content (ctxguard.flow.support).
+    unsupported_call: Action = Action.REQUIRE_APPROVAL
     tools: dict[str, ToolPolicy] = Field(default_factory=dict)
 
 
