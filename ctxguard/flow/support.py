@@ -28,10 +28,10 @@ VERB_FAMILIES: tuple[frozenset[str], ...] = tuple(frozenset(f) for f in (
     {"send", "email", "mail", "forward", "message", "text", "sms", "notify", "share", "reply", "invite"},
     {"delete", "remove", "erase", "clear", "trash", "cancel", "unfollow", "unlike", "revoke", "drop"},
     {"transfer", "pay", "wire", "deposit", "withdraw", "refund"},
-    {"grant", "give", "allow", "authorize", "authorise", "permit", "unlock"},
+    {"grant", "authorize", "authorise", "permit", "unlock"},  # not "give": "give me a summary"
     {"create", "add", "make", "schedule", "book", "register", "set", "setup", "reserve"},
     {"update", "change", "modify", "edit", "move", "rename", "organize", "organise", "adjust", "configure",
-     "control", "turn", "switch"},
+     "control", "turn", "switch", "manage"},
     {"post", "publish", "tweet", "retweet", "comment", "review", "upload"},
     {"execute", "run", "install", "launch", "start"},
     {"buy", "purchase", "order", "checkout"},
@@ -56,7 +56,7 @@ def _stem(word: str) -> str:
             stem = w[: -len(suffix)]
             if stem in _FAMILY_OF:
                 return stem
-            if suffix == "ed" and stem + "e" in _FAMILY_OF:
+            if suffix in ("ed", "ing") and stem + "e" in _FAMILY_OF:
                 return stem + "e"
     return w
 
@@ -64,6 +64,15 @@ def _stem(word: str) -> str:
 def tool_words(tool: str) -> list[str]:
     """``GmailSendEmail`` / ``send_email`` / ``send-email`` -> ["gmail", "send", "email"]."""
     return [_stem(m.group(0)) for m in _CAMEL.finditer(tool)]
+
+
+def action_word(tool: str) -> str | None:
+    """The word naming what a tool does: the last verb-family word in its name, preferring one that is
+    not also a common noun. ``AugustSmartLockUnlockDoor`` -> "unlock" (not the vendor's "lock");
+    ``GmailDeleteEmails`` -> "delete" (not the noun "email")."""
+    words = [w for w in tool_words(tool) if w in _FAMILY_OF]
+    plain = [w for w in words if w not in AMBIGUOUS]
+    return (plain or words or [None])[-1]
 
 
 def instruction_families(texts: Iterable[str]) -> set[int]:
@@ -97,13 +106,12 @@ class Support:
 def support(tool: str, values: Sequence[tuple[str, str]], instructions: Sequence[str]) -> Support:
     """Whether ``instructions`` (the user's and system's own words) ask for this call."""
     wanted = instruction_families(instructions)
-    for word in tool_words(tool):
-        fam = _FAMILY_OF.get(word)
-        if fam is not None and fam in wanted:
-            return Support(True, f"verb:{word}")
+    action = action_word(tool)
+    if action is not None and _FAMILY_OF[action] in wanted:
+        return Support(True, f"verb:{action}")
     folded = [fold(t) for t in instructions]
     for path, value in values:
         v = fold(value)
         if len(v) >= MIN_VALUE_CHARS and any(v in t for t in folded):
             return Support(True, f"value:{path}")
-    return Support(False, "")
+    return Support(False, "" if action is None else f"unasked:{action}")
