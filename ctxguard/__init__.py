@@ -10,10 +10,11 @@
 Everything a user needs is exported here; submodules are implementation.
 """
 
+from .approvals import ApprovalRequest, ApprovalResult, Approver, terminal_approver
 from .audit import AuditLog, VerifyReport, verify
 from .decision import Action, Decision, Direction, Finding
 from .errors import Blocked, ConfigurationError, CtxGuardError, IntegrityError, PolicyError, PolicyProblem
-from .firewall import ApprovalRequest, ApprovalResult, Approver, Firewall, Session
+from .firewall import Firewall, Session
 from .labels import Label, LabelSigner, Levels, join
 from .policy import Policy, PolicyModel, Strategy, ToolClass
 from .stream import OutputStream
@@ -48,5 +49,6 @@ __all__ = [
     "VerifyReport",
     "__version__",
     "join",
+    "terminal_approver",
     "verify",
 ]

@@ -19,9 +19,10 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from .approvals import ApprovalRequest, ApprovalResult, ApprovalTimeout, Approver, ask_approver
 from .audit import AuditLog
 from .decision import Action, Decision, Direction, Finding
 from .detect.base import Detector
@@ -49,27 +50,6 @@ DESTINATION_ARG_NAMES = frozenset({
     "to", "cc", "bcc", "recipient", "recipients", "email", "address", "url", "uri", "endpoint", "webhook",
     "host", "domain", "destination", "target_url", "callback_url",
 })
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalRequest:
-    """What an approver sees: the call, why it needs approval, and where its values came from."""
-
-    tool: str
-    args: Mapping[str, Any]
-    decision: Decision
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalResult:
-    """An approver's answer. ``args`` set means the call was edited; the edit is checked again in full."""
-
-    approved: bool
-    args: Mapping[str, Any] | None = None
-    reason: str = ""
-
-
-Approver = Callable[[ApprovalRequest], ApprovalResult]
 
 
 def _entity(kind: str) -> tuple[str, str]:
@@ -417,9 +397,9 @@ class Session:
                                "approvals.when_no_approver")
         timeout = self.policy.model.approvals.timeout_seconds
         try:
-            result = _call_with_timeout(self.approver, ApprovalRequest(tool=tool, args=args, decision=decision),
+            result = ask_approver(self.approver, ApprovalRequest(tool=tool, args=args, decision=decision),
                                         timeout)
-        except _ApprovalTimeout:  # nobody answered: not approved
+        except ApprovalTimeout:  # nobody answered: not approved
             return self._amend(decision, Action.BLOCK, f"no answer from approver within {timeout:g}s",
                                "approvals.timeout_seconds")
         except Exception as exc:  # an approver that fails has not approved
@@ -784,35 +764,6 @@ def _glob(pattern: str, ignore_case: bool = False) -> Any:
     return g
 
 
-class _ApprovalTimeout(Exception):
-    """The approver did not answer in time (distinct from a TimeoutError the approver itself raises)."""
-
-
-def _call_with_timeout(approver: Approver, request: ApprovalRequest, timeout: float) -> ApprovalResult:
-    """Run the approver in a daemon thread and stop waiting after ``timeout`` seconds.
-
-    A person at a terminal may never answer; the call must not hang the agent forever, and a
-    daemon thread does not keep the process alive at exit the way an executor's worker would.
-    """
-    box: dict[str, Any] = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            box["result"] = approver(request)
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="ctxguard-approver", daemon=True).start()
-    if not done.wait(timeout):
-        raise _ApprovalTimeout
-    if "error" in box:
-        raise box["error"]
-    return box["result"]  # type: ignore[no-any-return]
-
-
 def _require_str(value: object, name: str) -> None:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
@@ -904,4 +855,4 @@ def _reason(f: Finding) -> str:
     return f"{f.kind}{where}: {verbs[f.action]}"
 
 
-__all__ = ["ApprovalRequest", "ApprovalResult", "Approver", "Firewall", "Session"]
+__all__ = ["Firewall", "Session"]

@@ -826,3 +826,26 @@ def test_spotlight_threshold_is_a_declared_trust_level() -> None:
         Policy.from_yaml("spotlight: {at_or_below: nowhere}\n")
     with firewall_with("spotlight: {at_or_below: internal}\n").session("alice", "acme") as s:
         assert s.admit("wiki text", source="retriever:wiki").text.startswith("«data-")
+
+
+def test_async_approver_is_awaited_and_its_answer_used() -> None:
+    async def approve(req: ApprovalRequest) -> ApprovalResult:
+        return ApprovalResult(approved=True)
+
+    with firewall_with(APPROVAL_POLICY, approver=approve).session("alice", "acme") as s:
+        d = s.check_tool_call("send_email", CALL)
+    assert d.action is Action.ALLOW and d.rule == "approvals"
+
+
+def test_terminal_approver_reads_an_edit_and_the_edit_is_checked_again() -> None:
+    import io
+
+    from ctxguard import terminal_approver
+
+    answers = io.StringIO('e\n{"to": "attacker@evil.com", "body": "Lunch at noon?"}\n')
+    prompt = io.StringIO()
+    with firewall_with(APPROVAL_POLICY, approver=terminal_approver(answers, prompt)).session("alice", "acme") as s:
+        d = s.check_tool_call("send_email", CALL)
+    assert "approval needed for send_email" in prompt.getvalue()
+    assert d.blocked  # the edited destination is not an allowed domain
+    assert "exfil:destination" in kinds(d)

@@ -72,7 +72,8 @@ def action_word(tool: str) -> str | None:
     ``GmailDeleteEmails`` -> "delete" (not the noun "email")."""
     words = [w for w in tool_words(tool) if w in _FAMILY_OF]
     plain = [w for w in words if w not in AMBIGUOUS]
-    return (plain or words or [None])[-1]
+    chosen = plain or words
+    return chosen[-1] if chosen else None
 
 
 def instruction_families(texts: Iterable[str]) -> set[int]:
