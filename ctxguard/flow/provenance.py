@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
 from .._patterns import compile_linear
+from ..detect.decode import decoded_spans
 from ..labels import Label, Levels
 
 _WS = compile_linear(r"\s+")
@@ -87,7 +88,14 @@ class SegmentStore:
         return out
 
     def lowest_trust(self, value: str, trust: Levels) -> tuple[str | None, list[Supplier]]:
+        """The lowest trust among segments supplying ``value`` or any payload encoded inside it.
+
+        A value base64- or hex-encoded by the model ("send aGVsbG8..."), or a URL whose query carries a
+        value, still traces back to where its content came from.
+        """
         sup = self.suppliers(value)
+        for span in decoded_spans(value, max_depth=2, max_total_bytes=64_000, max_spans=32):
+            sup += self.suppliers(span.text)
         if not sup:
             return None, []
         return trust.min(s.trust for s in sup), sup
