@@ -1,0 +1,125 @@
+"""Prompt-injection detection for content from untrusted sources.
+
+Four kinds of evidence, each a small step, all reported as ``Finding(kind="injection")`` with the
+heuristic in the detector name (``injection:<heuristic>``) and a score in [0, 1]:
+
+- signatures (:mod:`.signatures`): overrides ("ignore previous instructions"), fake conversation turns,
+  chat-template tokens, tool-call syntax, role-play framing. A table of RE2 patterns.
+- requests inside data (:mod:`.imperative`): sentences that ask the reader to act. ``agent_request``
+  (a tool action on someone's accounts, money, devices or data: InjecAgent's attacks, which carry no
+  keyword), ``output_directive`` (orders about the answer being written: "encode your response in
+  base64"), ``code_insertion`` ("add the following code to your solution" before code that calls out).
+- hidden text (:mod:`.hidden`): HTML comments, CSS-hidden elements and image alt text that read as
+  instructions; runs of invisible characters in raw text.
+- an optional user classifier: any ``Callable[[str], float]`` returning a probability, run on each
+  sentence-like unit (see ``classifier_scope``); its findings are ``injection:classifier``. Nothing
+  is downloaded: bring a local model wrapped in a function.
+
+Scores are calibrated so that 0.5, the policy's default threshold, is the operating point measured in
+``benchmarks/bench_injection.py`` (the whole detector flags at most 1% of the training split's benign
+texts; figures for the test split are in ``benchmarks/README.md``). Spans are sentence-level; the
+firewall treats the whole line holding a finding as hostile. Time is linear in the input: RE2
+patterns and dictionary look-ups, plus spaCy's tagger on the rare sentence whose opening verb is in
+no word list (``tagger=None`` turns that off).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Literal
+
+from ...decision import Finding
+from . import imperative
+from .hidden import scan_hidden
+from .imperative import Tagger, spacy_tagger
+from .signatures import SIGNATURES, Signature
+
+__all__ = ["SIGNATURES", "InjectionDetector", "Signature"]
+
+# Findings scoring below this are not reported at all: they would only be noise in the audit log.
+REPORT_FLOOR = 0.2
+
+
+class InjectionDetector:
+    """Signatures, requests inside data, hidden text and an optional classifier; one finding per span.
+
+    ``classifier``: a callable text -> probability of injection. With ``classifier_scope="sentence"``
+    (the default) it is called on each sentence-like unit (the same units the built-in heuristics
+    score, at most ``max_classifier_calls`` per text, the rest as one tail), so its findings have
+    sentence spans; with ``"text"`` it is called once on the whole text and a finding covers it all.
+    Its score is combined with the built-in ones by taking the maximum for the span. It must return a
+    finite number; it is clamped to [0, 1], and an exception propagates (the firewall fails closed).
+    """
+
+    name = "injection"
+
+    def __init__(
+        self,
+        classifier: Callable[[str], float] | None = None,
+        *,
+        signatures: tuple[Signature, ...] = SIGNATURES,
+        classifier_scope: Literal["sentence", "text"] = "sentence",
+        max_classifier_calls: int = 2000,
+        tagger: Tagger | Literal["spacy"] | None = "spacy",
+    ) -> None:
+        if classifier_scope not in ("sentence", "text"):
+            raise ValueError(f"classifier_scope must be 'sentence' or 'text', not {classifier_scope!r}")
+        self.signatures = signatures
+        self.classifier = classifier
+        self.classifier_scope = classifier_scope
+        self.max_classifier_calls = max_classifier_calls
+        self.tagger: Tagger | None = spacy_tagger if tagger == "spacy" else tagger
+
+    def detect(self, text: str) -> list[Finding]:
+        best: dict[tuple[int, int], tuple[float, str]] = {}
+
+        def add(start: int, end: int, score: float, heuristic: str) -> None:
+            if score < REPORT_FLOOR:
+                return
+            key = (start, end)
+            if key not in best or score > best[key][0]:
+                best[key] = (score, heuristic)
+
+        for sig in self.signatures:
+            for m in sig.pattern.finditer(text):
+                add(m.start(), m.end(), sig.score, sig.name)
+        units = imperative.scan(text, self.tagger)
+        for u in units:
+            if u.scores:
+                heuristic, score = max(u.scores, key=lambda hs: hs[1])
+                add(u.start, u.end, score, heuristic)
+        for heuristic, start, end, score in scan_hidden(text, self._reads_as_instruction):
+            add(start, end, score, heuristic)
+        if self.classifier is not None:
+            for start, end in self._classifier_spans(text, units):
+                add(start, end, self._classify(text[start:end]), "classifier")
+        return [Finding(detector=f"injection:{h}", kind="injection", start=s, end=e, score=score)
+                for (s, e), (score, h) in sorted(best.items())]
+
+    def _reads_as_instruction(self, hidden: str) -> float:
+        """How much hidden text reads as an instruction: the visible-text heuristics' score; a bare
+        imperative ("TODO: remove this block") counts a little, enough to be reported, not flagged."""
+        hidden = hidden[:4000]
+        score = max((sig.score for sig in self.signatures if sig.pattern.search(hidden)), default=0.0)
+        for u in imperative.scan(hidden, self.tagger):
+            score = max(score, *(s for _, s in u.scores), 0.0)
+            if imperative.analyse(hidden[u.start:u.end]).heads:  # the word lists only: hidden text is short
+                score = max(score, 0.35)
+        return score
+
+    def _classifier_spans(self, text: str, units: list[imperative.Unit]) -> list[tuple[int, int]]:
+        if self.classifier_scope == "text" or not units:
+            return [(0, len(text))] if text.strip() else []
+        spans = [(u.start, u.end) for u in units]
+        if len(spans) > self.max_classifier_calls:
+            head = spans[: self.max_classifier_calls - 1]
+            spans = [*head, (head[-1][1], len(text))]
+        return spans
+
+    def _classify(self, text: str) -> float:
+        assert self.classifier is not None
+        p = float(self.classifier(text))
+        if not math.isfinite(p):
+            raise ValueError("injection classifier returned a non-finite score")
+        return min(1.0, max(0.0, p))
