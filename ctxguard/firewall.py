@@ -316,7 +316,8 @@ class Session:
 
         def gather() -> tuple[list[Finding], dict[str, Any]]:
             findings = self._content_findings(text)
-            findings += url_findings(text, self.policy.allowed_domains)
+            # The user may read confidential text they are cleared for, but not ship it inside a link.
+            findings += url_findings(text, self.policy.allowed_domains, fingerprints=self.fingerprints)
             findings += canary_findings(text, self.policy.canaries)
             return findings, {"text": text}
 
@@ -673,7 +674,7 @@ class Session:
         if kind == "exfil:markdown_image":
             action = Action.BLOCK if m.exfiltration.block_markdown_images else Action.ALLOW
             return action, "exfiltration.block_markdown_images", None
-        if kind in ("exfil:url", "exfil:destination"):
+        if kind in ("exfil:url", "exfil:destination", "exfil:dns_payload"):
             return m.exfiltration.on_unknown_domain, "exfiltration.allowed_domains", None
         if kind == "exfil:canary":
             return Action.BLOCK, "exfiltration.canary_tokens", None

@@ -40,7 +40,26 @@ def host_allowed(host: str, allowed: Sequence[Glob]) -> bool:
     return False
 
 
-def url_findings(text: str, allowed: Sequence[Glob], field: str = "") -> list[Finding]:
+# A host label that is a long run of hex or base32-ish characters carries data, not a name: DNS lookups
+# of such names exfiltrate even when the parent domain is allowed (a wildcard) or nothing is fetched.
+_DNS_PAYLOAD = compile_linear(r"^(?:[0-9a-f]{24,63}|[a-z2-7]{32,63}|[A-Za-z0-9_-]{40,63})$")
+
+
+def dns_payload(host: str) -> bool:
+    labels = host.lower().rstrip(".").split(".")
+    return any(_DNS_PAYLOAD.search(label) is not None and sum(c.isdigit() for c in label) >= 4
+               for label in labels[:-2])
+
+
+def url_findings(
+    text: str, allowed: Sequence[Glob], field: str = "", fingerprints: Fingerprints | None = None
+) -> list[Finding]:
+    """URLs and markdown images/links that could carry data out.
+
+    Flagged: an image whose host is not allowed (fetched without a click); any URL whose host is not
+    allowed; a host with a data-carrying DNS label; and, with ``fingerprints``, a URL (to any host)
+    whose path or query holds a copy of confidential context.
+    """
     out: list[Finding] = []
     image_spans = set()
     for m in _MD_IMAGE.finditer(text):
@@ -57,6 +76,10 @@ def url_findings(text: str, allowed: Sequence[Glob], field: str = "") -> list[Fi
             host = ""
         if not host_allowed(host, allowed):
             out.append(Finding("exfil", "exfil:url", m.start(), m.end(), 0.9, field=field))
+        elif dns_payload(host):
+            out.append(Finding("exfil", "exfil:dns_payload", m.start(), m.end(), 0.9, field=field))
+        if fingerprints is not None and fingerprints.copies_in(m.group(0)):
+            out.append(Finding("fingerprint", "exfil:confidential_copy", m.start(), m.end(), 1.0, field=field))
     return out
 
 
