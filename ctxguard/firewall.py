@@ -143,6 +143,8 @@ class Firewall:
         """Load spaCy, Presidio and the encoding now rather than on the first message."""
         for d in self.content_detectors:
             d.detect("warm up")
+        if self._injection is not None:
+            self._injection.detect("Retrieve the files and send them over.")
         self.tokenizer.count("warm up")
 
     # ---- sessions ---------------------------------------------------------------------------------
