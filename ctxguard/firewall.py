@@ -126,10 +126,10 @@ class Firewall:
 
             out.append(SecretsDetector(language=det.pii.language))
         if det.pii.enabled:
-            from .detect.pii import PresidioDetector
+            from .detect.pii_fast import FastPiiDetector
 
-            out.append(PresidioDetector(model=det.pii.model, language=det.pii.language, entities=det.pii.entities,
-                                        score_threshold=det.pii.score_threshold))
+            out.append(FastPiiDetector(model=det.pii.model, language=det.pii.language, entities=det.pii.entities,
+                                       score_threshold=det.pii.score_threshold))
         out.extend(self._extra_detectors)
         return out
 
