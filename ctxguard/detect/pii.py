@@ -75,7 +75,8 @@ class PresidioDetector:
     def detect(self, text: str) -> list[Finding]:
         if not text.strip():
             return []
-        entities = self.entities + [r.supported_entities[0] for r in self._extra] if self.entities else None
+        extra = [e for r in self._extra for e in r.supported_entities]  # one recognizer may cover many
+        entities = self.entities + extra if self.entities else None
         results = self.engine.analyze(
             text=text, language=self.language, entities=entities, score_threshold=self.score_threshold
         )
