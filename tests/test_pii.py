@@ -359,3 +359,39 @@ def test_describe_shows_no_built_in_recognizer_left_to_presidio(fast: FastPiiDet
     plan = fast.describe()
     assert plan["presidio"] == [] and plan["ner"] == ["SpacyRecognizer"] and plan["phone"] == ["PhoneRecognizer"]
     assert Counter(name.split(":")[0] for name in plan["re2"])["IbanRecognizer"] == 1
+
+
+def test_extra_recognizers_run_as_in_presidio_a_pattern_one_in_re2_another_as_it_is() -> None:
+    from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+
+    class Ticket(EntityRecognizer):  # an analyze FastPiiDetector cannot see into: Presidio runs it
+        def load(self) -> None:
+            pass
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            i = text.find("TICKET-")
+            return [] if i < 0 else [RecognizerResult("TICKET", i, i + 11, 0.9)]
+
+    def extras() -> list[Any]:
+        return [PatternRecognizer(supported_entity="EMPLOYEE_ID", name="employee",
+                                  patterns=[Pattern("emp", r"(?<![A-Z])EMP-\d{5}\b", 0.8)]),
+                Ticket(supported_entities=["TICKET"], name="ticket")]
+
+    text = "Ask Jane Smith (EMP-12345, not xEMP-99999) about TICKET-4242."
+    fast = FastPiiDetector(entities=["PERSON"], extra_recognizers=extras())
+    assert fast.describe()["re2"] == ["employee:1"] and fast.describe()["presidio"] == ["ticket"]
+    mine = sorted((f.kind, f.start, f.end, round(f.score, 6)) for f in fast.detect(text))
+    theirs = sorted((f.kind, f.start, f.end, round(f.score, 6))
+                    for f in PresidioDetector(entities=["PERSON"], extra_recognizers=extras()).detect(text))
+    assert mine == theirs
+    assert {k for k, *_ in mine} == {"pii:PERSON", "pii:EMPLOYEE_ID", "pii:TICKET"}
+
+
+def test_without_hyperscan_every_pattern_runs_and_the_findings_are_the_same(
+        sentences: list[tuple[str, list[Span]]], fast: FastPiiDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast.detect("built with Hyperscan")
+    monkeypatch.setitem(sys.modules, "hyperscan", None)  # import hyperscan now raises ImportError
+    plain = FastPiiDetector(entities=ENTITIES)
+    texts = [t for t, _ in sentences[:80]] + ["\n".join(TRICKY)]
+    assert plain.detect_many(texts) == fast.detect_many(texts)
+    assert plain._prefilter is None and fast._prefilter is not None

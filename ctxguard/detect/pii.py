@@ -3,6 +3,10 @@
 We do not re-implement Presidio: its recognizer registry, context enhancement and validators
 (Luhn, IBAN checksums) are used as they are. What ctxguard adds is the offline wiring: the NLP
 engine is handed an already-loaded spaCy pipeline, so Presidio never attempts its model download.
+
+The firewall uses ``FastPiiDetector`` (``pii_fast.py``), which drives the same recognizers in linear
+time with batched NER; this one, stock ``AnalyzerEngine.analyze`` per text, stays as the reference the
+tests compare it with.
 """
 
 from __future__ import annotations
