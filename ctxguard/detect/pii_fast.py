@@ -54,7 +54,7 @@ from typing import Any, cast
 from .._patterns import compile_linear
 from ..decision import Finding
 from ..errors import ConfigurationError
-from .offline import load_spacy_pipeline, use_bundled_suffix_list
+from .offline import load_spacy_pipeline, preloaded_spacy_engine, use_bundled_suffix_list
 from .secrets import ENTITY_PREFIX
 
 # ---- the ASCII image of a text -------------------------------------------------------------------
@@ -710,18 +710,12 @@ class FastPiiDetector:
         try:
             from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerRegistry
             from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-            from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+            from presidio_analyzer.nlp_engine import NerModelConfiguration
             from presidio_analyzer.predefined_recognizers import IbanRecognizer, PhoneRecognizer, SpacyRecognizer
         except ImportError as exc:  # pragma: no cover - a dependency of the package
             raise ConfigurationError(f"presidio-analyzer is not installed: {exc}") from None
 
         nlp = load_spacy_pipeline(self.model)
-
-        class _PreloadedSpacy(SpacyNlpEngine):
-            """Presidio's spaCy engine, given our pipeline instead of loading (and downloading) one."""
-
-            def load(self) -> None:
-                self.nlp = {language: nlp}  # type: ignore[assignment]
 
         language = self.language
         # Labels the model has and Presidio maps to no entity (CARDINAL, MONEY, ...) are ignored, as
@@ -729,14 +723,13 @@ class FastPiiDetector:
         mapping = NerModelConfiguration().model_to_presidio_entity_mapping or {}
         labels = nlp.get_pipe("ner").labels if "ner" in nlp.pipe_names else ()
         config = NerModelConfiguration(labels_to_ignore=[label for label in labels if label not in mapping])
-        engine = _PreloadedSpacy(models=[{"lang_code": language, "model_name": self.model}],
-                                 ner_model_configuration=config)
-        engine.load()
+        engine = preloaded_spacy_engine(nlp, self.model, language, config)
         registry = RecognizerRegistry(supported_languages=[language])
         registry.load_predefined_recognizers(languages=[language], nlp_engine=engine)
         for rec in self._extra:
             registry.add_recognizer(rec)
-        entities = self.entities + [r.supported_entities[0] for r in self._extra] if self.entities else None
+        extra = [e for r in self._extra for e in r.supported_entities]  # one recognizer may cover many
+        entities = self.entities + extra if self.entities else None
         recognizers = list(registry.get_recognizers(language=language, entities=entities,
                                                     all_fields=entities is None))
         if entities is None:
