@@ -39,6 +39,7 @@ from .redact.spotlight import Spotlighter
 from .redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
 from .redact.strategies import Edit, apply, keyed_hash
 from .redact.vault import PseudonymVault
+from .scope import Scope, filter_fields
 from .stream import OutputStream
 from .tokens import BudgetLedger, Tokenizer
 
@@ -254,8 +255,18 @@ class Session:
         )
 
     def sign(self, label: Label) -> dict[str, str]:
-        """Metadata entries carrying ``label``, signed, for a Document or node."""
-        return self.firewall.signer.sign(label)
+        """Metadata entries carrying ``label``, signed, for a Document or node.
+
+        Beside the signed label go plain copies of its tenant, confidentiality and trust, so a vector
+        store can filter on them inside its search (see ``ctxguard.scope``); the signed label stays the
+        authority when the content comes back.
+        """
+        return {**self.firewall.signer.sign(label), **filter_fields(label)}
+
+    def scope(self, *, min_trust: str | None = None) -> Scope:
+        """What this session may retrieve: its tenant and clearance (and, optionally, a trust floor)."""
+        return Scope(principal=self.principal, tenant=self.tenant, clearance=self.clearance,
+                     confidentiality=self.policy.confidentiality, trust=self.policy.trust, min_trust=min_trust)
 
     def provenance(self, value: str) -> list[Label]:
         """Labels of the admitted segments that contain ``value`` (after folding case and spacing)."""
@@ -443,14 +454,9 @@ class Session:
         return [f for f in found if f.kind == "injection" and f.score >= cfg.threshold]
 
     def _scope_findings(self, label: Label) -> list[Finding]:
-        out = []
-        claimed_elsewhere = bool(label.tenant and self.tenant and label.tenant != self.tenant)
-        # A label that failed verification proves nothing about its tenant, whatever it claims.
-        if claimed_elsewhere or label.tenant == "*mixed*" or (not label.verified and bool(self.tenant)):
-            out.append(Finding("scope", "scope:tenant", 0, 0, 1.0))
-        if self.policy.confidentiality.rank(label.confidentiality) > self.policy.confidentiality.rank(self.clearance):
-            out.append(Finding("scope", "scope:clearance", 0, 0, 1.0))
-        return out
+        # One rule for retrieval and admission: ctxguard.scope.Scope (a label that failed verification
+        # proves nothing about its tenant, whatever it claims).
+        return [Finding("scope", f"scope:{v}", 0, 0, 1.0) for v in self.scope().violations(label)]
 
     def _budget(self, text: str, source: str) -> tuple[list[Finding], str, int]:
         budgets = self.policy.model.budgets

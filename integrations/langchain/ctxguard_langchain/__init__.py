@@ -1,0 +1,1 @@
+"""ctxguard for LangChain (exports are filled in as the parts land)."""

@@ -1,0 +1,1 @@
+"""ctxguard for LlamaIndex (exports are filled in as the parts land)."""
