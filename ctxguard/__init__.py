@@ -17,6 +17,7 @@ from .errors import Blocked, ConfigurationError, CtxGuardError, IntegrityError, 
 from .firewall import Firewall, Session
 from .labels import Label, LabelSigner, Levels, join
 from .policy import Policy, PolicyModel, Strategy, ToolClass
+from .scope import Scope
 from .stream import OutputStream
 
 __version__ = "0.1.0"
@@ -43,6 +44,7 @@ __all__ = [
     "PolicyError",
     "PolicyModel",
     "PolicyProblem",
+    "Scope",
     "Session",
     "Strategy",
     "ToolClass",
