@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import threading
 import uuid
@@ -45,6 +46,9 @@ from .tokens import BudgetLedger, Tokenizer
 
 # Encoded payloads decoded and scanned per check; past this the check reports limits:decode (blocks).
 MAX_DECODED_SPANS = 256
+
+# What Session.record_event accepts as a string value: identifiers, class names, hashes; never prose.
+_SAFE_EVENT_VALUE = re.compile(r"[A-Za-z0-9_.:/\-]{0,128}")
 
 # Argument names that say "this is where the data goes", for tools that do not declare it.
 DESTINATION_ARG_NAMES = frozenset({
@@ -268,6 +272,36 @@ class Session:
         return Scope(principal=self.principal, tenant=self.tenant, clearance=self.clearance,
                      confidentiality=self.policy.confidentiality, trust=self.policy.trust, min_trust=min_trust)
 
+    def derived_label(self, text: str, source: str = "model:output") -> Label:
+        """The label of content the model produced now: the join of everything admitted so far.
+
+        For adapters that store model output (a chat memory keeping an assistant turn): the turn
+        is no more trusted than the least trusted content that was in the context when it was made.
+        """
+        return self._derived_label(text, source)
+
+    def content_hmac(self, text: str) -> str:
+        """A keyed hash that identifies ``text`` in the audit log without revealing it."""
+        return keyed_hash(self.firewall.signing_key, text, 64)
+
+    def record_event(self, type: str, **fields: str | int | float | bool | None) -> str:
+        """Append an adapter's observation (a retrieval, a framework event) to the audit log.
+
+        Only identifiers, numbers and hashes may go in: a string field must look like an identifier
+        (no spaces, at most 128 characters), so prose, prompts and values are refused with a
+        ``ValueError`` rather than written. Hash content with ``content_hmac`` first.
+        """
+        if not _SAFE_EVENT_VALUE.fullmatch(type) or type in ("decision", "approval", "session_start", "session_end"):
+            raise ValueError("event type must be an identifier and not one the firewall writes itself")
+        for key, value in fields.items():
+            if key in ("session", "principal", "tenant", "type"):
+                raise ValueError(f"event field {key!r} is reserved")
+            if isinstance(value, str) and not _SAFE_EVENT_VALUE.fullmatch(value):
+                raise ValueError(f"event field {key!r} is not an identifier or hash; record content_hmac(text)")
+            if value is not None and not isinstance(value, str | int | float | bool):
+                raise ValueError(f"event field {key!r} must be a str, number, bool or None")
+        return self._record({"type": type, **fields})
+
     def provenance(self, value: str) -> list[Label]:
         """Labels of the admitted segments that contain ``value`` (after folding case and spacing)."""
         return [s.label for s in self.segments.suppliers(value)]
@@ -288,8 +322,8 @@ class Session:
         The label comes from ``label`` (trusted caller), else from signed ``metadata`` (verified; a
         bad signature gives the lowest trust), else from the policy's source map.
         """
-        _require_str(text, "text")
-        _require_str(source, "source")
+        text = _as_str(text, "text")
+        source = _as_str(source, "source")
         direction = Direction(direction)
         if label is None:
             if metadata is not None:
@@ -314,14 +348,14 @@ class Session:
 
     def check_tool_call(self, tool: str, args: Mapping[str, Any]) -> Decision:
         """A tool call before it runs: argument rules, provenance, exfiltration, then approval."""
-        _require_str(tool, "tool")
+        tool = _as_str(tool, "tool")
         if not isinstance(args, Mapping):
             raise TypeError(f"args must be a mapping of argument names to values, not {type(args).__name__}")
         return self._check_tool_call(tool, args, depth=0)
 
     def check_output(self, text: str) -> Decision:
         """An answer before it reaches the user: PII and secrets per out_to_user, exfiltration channels."""
-        _require_str(text, "text")
+        text = _as_str(text, "text")
         # Real values go back in before the checks, not after: out_to_user strategies, canaries and
         # URL checks must judge the text the user will see, or echoing a pseudonym bypasses them.
         text, _, _ = self.vault.restore(text)
@@ -335,6 +369,55 @@ class Session:
             return findings, {"text": text}
 
         return self._run("output", Direction.OUT_TO_USER, text, label, gather, source="model:output")
+
+    def admit_derived(self, text: str, source: str = "model:history") -> Decision:
+        """The model's own earlier output coming back into its context: an assistant turn in the chat
+        history, the arguments of its earlier tool calls. Redacted per ``into_model`` with this
+        session's pseudonyms, so a real value restored for the user's screen goes back to its token.
+
+        Unlike ``admit`` it adds no segment, scans for no injection and spotlights nothing: the model's
+        words derive from content already admitted (provenance holds those labels), and taking them as
+        a new source would let a hijacked model vouch for its own calls, or flag its own sentences as
+        injected data and so block the user's values it repeats.
+        """
+        text = _as_str(text, "text")
+        source = _as_str(source, "source")
+        label = self._derived_label(text, source)
+
+        def gather() -> tuple[list[Finding], dict[str, Any]]:
+            return self._content_findings(text), {"text": text}
+
+        return self._run("derived", Direction.INTO_MODEL, text, label, gather, source=source)
+
+    def check_tool_call_deferred(self, tool: str, args: Mapping[str, Any]) -> Decision:
+        """``check_tool_call`` for approvals answered outside this call (a LangGraph interrupt, a web
+        form): a ``require_approval`` decision comes back unanswered instead of going to the approver
+        (or to ``approvals.when_no_approver``). Answer it with ``resolve_approval``."""
+        tool = _as_str(tool, "tool")
+        if not isinstance(args, Mapping):
+            raise TypeError(f"args must be a mapping of argument names to values, not {type(args).__name__}")
+        return self._check_tool_call(tool, args, depth=0, defer=True)
+
+    def resolve_approval(
+        self, tool: str, args: Mapping[str, Any], pending: Decision, answer: ApprovalResult | None
+    ) -> Decision:
+        """The answer to a deferred approval, with an approver's rules: no answer, or a rejection,
+        blocks; an approval allows ``pending``'s arguments; an edit is a new call, checked again in
+        full. When that check again requires approval, the edit is the approval (the person wrote
+        exactly these arguments), as when an approver answers the re-asked call with the same edit.
+        """
+        if pending.action is not Action.REQUIRE_APPROVAL or pending.tool != tool:
+            raise ValueError("resolve_approval needs the require_approval decision of this tool call")
+        if not pending.enforced:
+            return pending
+        if not isinstance(answer, ApprovalResult) or not answer.approved:
+            return self._amend(pending, Action.BLOCK, "rejected by approver", "approvals")
+        if answer.args is not None and dict(answer.args) != dict(args):
+            edited = self._check_tool_call(tool, answer.args, depth=1, defer=True)
+            if edited.action is Action.REQUIRE_APPROVAL and edited.enforced:
+                return self._amend(edited, Action.ALLOW, "approved by approver as edited", "approvals")
+            return edited
+        return self._amend(pending, Action.ALLOW, "approved by approver", "approvals")
 
     def stream_output(self, *, hold_back: int = 256, min_release: int = 256) -> OutputStream:
         """A hold-back window for streamed answers: feed chunks, show what it returns, then close."""
@@ -359,7 +442,7 @@ class Session:
         return _raise_if_blocked(self.check_output(text))
 
     # ---- tool calls -------------------------------------------------------------------------------
-    def _check_tool_call(self, tool: str, args: Mapping[str, Any], depth: int) -> Decision:
+    def _check_tool_call(self, tool: str, args: Mapping[str, Any], depth: int, defer: bool = False) -> Decision:
         policy = self.policy
         tp = policy.tool(tool)
         if tp.restore_pseudonyms:
@@ -398,7 +481,7 @@ class Session:
 
         decision = self._run("tool_call", Direction.INTO_TOOL, joined, label, gather, source=f"tool_call:{tool}",
                              tool=tool, args=args)
-        if decision.action is Action.REQUIRE_APPROVAL and decision.enforced:
+        if decision.action is Action.REQUIRE_APPROVAL and decision.enforced and not defer:
             return self._approve(tool, args, decision, depth)
         return decision
 
@@ -773,9 +856,12 @@ def _glob(pattern: str, ignore_case: bool = False) -> Any:
     return g
 
 
-def _require_str(value: object, name: str) -> None:
+def _as_str(value: object, name: str) -> str:
+    """``value`` as a plain ``str``: frameworks hand over str subclasses (LangChain's ``TextAccessor``)
+    that some detectors (spaCy) refuse, which would turn every check into a fail-closed block."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    return value if type(value) is str else str.__str__(value)
 
 
 def _raise_if_blocked(decision: Decision) -> Decision:
@@ -793,7 +879,7 @@ def _flatten(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         for i, v in enumerate(value):
             yield from _flatten(v, f"{path}[{i}]")
     elif isinstance(value, str):
-        yield path, value
+        yield path, str.__str__(value)  # a plain str, as in _as_str
     elif isinstance(value, bytes):
         yield path, value.decode("utf-8", "replace")
     elif value is None or isinstance(value, bool | int | float):

@@ -190,6 +190,17 @@ class LabelSigner:
     def _mac(self, payload: str) -> str:
         return hmac.new(self._key, payload.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
+    def sign_payload(self, payload: str) -> str:
+        """The MAC of any canonical string under this key: for records that bind more than a label
+        (a stored memory's id, expiry and metadata beside its signed label)."""
+        return self._mac(payload)
+
+    def verify_payload(self, payload: str, signature: object) -> bool:
+        """Whether ``signature`` is this key's MAC of ``payload`` (constant time; any non-str is False)."""
+        if not isinstance(signature, str):
+            return False
+        return hmac.compare_digest(self._mac(payload).encode(), signature.encode("utf-8", "surrogatepass"))
+
     def sign(self, label: Label) -> dict[str, str]:
         """Metadata entries to merge into a framework object's metadata (flat strings, as LlamaIndex wants)."""
         data = label.to_dict()

@@ -859,3 +859,20 @@ def test_a_value_from_injected_text_sent_base64_encoded_still_traces_back(s: Ses
     d = s.check_tool_call("create_ticket", {"body": f"payload {blob}"})
     assert d.blocked
     assert "provenance:hostile" in kinds(d)
+
+
+class _TextAccessorLike(str):
+    """Frameworks hand over str subclasses (LangChain's TextAccessor); spaCy refuses them."""
+
+
+def test_str_subclasses_are_checked_not_failed_closed(tmp_path):
+    fw = Firewall(audit=tmp_path / "audit.jsonl")
+    with fw.session("alice", tenant="acme") as s:
+        d = s.admit(_TextAccessorLike("Write to jane.doe@example.com please"), source="user")
+        assert d.rule != "on_error" and "EMAIL_ADDRESS" in d.text
+        assert type(d.text) is str
+        c = s.check_tool_call("search", {"q": _TextAccessorLike("weather in Paris")})
+        assert c.rule != "on_error"
+        o = s.check_output(_TextAccessorLike("All done."))
+        assert o.allowed
+    fw.close()

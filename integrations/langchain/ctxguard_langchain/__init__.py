@@ -1,1 +1,33 @@
-"""ctxguard for LangChain (exports are filled in as the parts land)."""
+"""ctxguard for LangChain: a callback handler, create_agent middleware and a guarded retriever.
+
+* ``CtxGuardCallbackHandler`` / ``AsyncCtxGuardCallbackHandler``: checks every model call, tool call,
+  tool output and retrieval of any run (LCEL chains, agents); stops the run on a block. Callbacks
+  cannot rewrite content.
+* ``CtxGuardMiddleware`` (needs the ``agents`` extra, ``langchain`` v1): rewrites what the model sees
+  and what tools get inside ``create_agent``.
+* ``GuardedRetriever``: any retriever, scoped to the session's tenant and clearance, documents
+  checked on their signed labels and returned redacted; ``label_documents`` signs them at ingestion.
+"""
+
+from __future__ import annotations
+
+from .callback import AsyncCtxGuardCallbackHandler, CtxGuardCallbackHandler, RewriteNotApplied
+from .retriever import GuardedRetriever, label_documents, operator_filter, predicate_filter
+
+__all__ = [
+    "AsyncCtxGuardCallbackHandler",
+    "CtxGuardCallbackHandler",
+    "GuardedRetriever",
+    "RewriteNotApplied",
+    "label_documents",
+    "operator_filter",
+    "predicate_filter",
+]
+
+# The middleware needs `langchain` v1 (the `agents` extra); the rest of the package does not.
+try:
+    from .middleware import CtxGuardMiddleware, aguarded_stream, guarded_stream
+except ImportError:  # pragma: no cover - langchain not installed, or the module not present
+    pass
+else:
+    __all__ += ["CtxGuardMiddleware", "aguarded_stream", "guarded_stream"]

@@ -44,7 +44,7 @@ class ScriptedChatModel(BaseChatModel):
         return self._seen
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
-        return self.bind(tools=tools, **kwargs)  # type: ignore[return-value]
+        return self.bind(tools=tools, **kwargs)
 
     def _reply(self, messages: list[BaseMessage]) -> AIMessage:
         with self._lock:

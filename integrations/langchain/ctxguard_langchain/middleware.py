@@ -1,0 +1,542 @@
+"""``CtxGuardMiddleware``: ctxguard inside LangChain v1's ``create_agent``, one line to add.
+
+    agent = create_agent(model, tools, middleware=[CtxGuardMiddleware(fw, principal="alice", tenant="acme")])
+
+It translates between LangChain objects and the three entry points of a ``ctxguard.Session``; every
+rule lives in the policy, none here.
+
+* **Before the model** (``wrap_model_call``): the model gets the whole history redacted and
+  spotlit, not only the newest message. User messages are admitted as ``user``; tool results with
+  their tool's source (``tool:<name>`` unless ``tool_sources`` says otherwise), so they are
+  spotlit as data and an injection marks them hostile; the model's own earlier turns, including the
+  arguments of its earlier tool calls, go through ``Session.admit_derived`` (redacted, pseudonyms
+  consistent, but not a new source). In content-block lists only text blocks are rewritten; images
+  and other blocks pass as they are (and are not inspected). Each message version is admitted once
+  per session, so repeated model calls neither re-admit, re-charge budgets nor repeat audit records.
+  The system prompt is the developer's and passes unchanged, plus ``session.system_notice()``
+  (how spotlit data is marked) when spotlighting is on.
+
+  Why ``wrap_model_call`` and not ``before_model``: ``before_model`` can only change the agent's
+  *state*. Rewriting state to what the model may see loses the originals: a tool would then run
+  with redacted or blanked arguments taken from the rewritten ``AIMessage`` (the failure behind the
+  recursion errors users reported with LangChain's ``PIIMiddleware``), the user's own messages are
+  overwritten in the checkpoint, and every later turn would redact redacted text again.
+  ``wrap_model_call`` rewrites only the request the model receives; the state keeps what was said.
+  (The state, and so the checkpointer, therefore holds the real values of the conversation: protect
+  it as you protect the conversation.) Tool results are the exception: the state keeps the
+  admitted version, because that is the content the rest of the run may use.
+
+* **Around each tool call** (``wrap_tool_call``): ``check_tool_call`` before it runs. A block
+  becomes an error ``ToolMessage`` saying why (the tool never runs, the run continues and the
+  model can recover); a redaction runs the tool with the redacted arguments (never blanked ones:
+  without arguments to pass the call is blocked). ``require_approval`` goes to the session's approver
+  when it has one; otherwise, with ``interrupt_on_approval`` (default), to a LangGraph ``interrupt``
+  (needs a checkpointer and a ``thread_id``). Resume with ``Command(resume=answer)``:
+  ``{"type": "approve"}``, ``{"type": "reject", "message": ...}`` or
+  ``{"type": "edit", "args": {...}}`` (HumanInTheLoopMiddleware's ``edited_action`` shape works too);
+  an edited call is checked again in full (``Session.resolve_approval``), so an edit cannot smuggle
+  a different destination past the policy. The tool's result is admitted with the tool's label and
+  replaces the ``ToolMessage`` content (a blocked result becomes an error ``ToolMessage``).
+
+* **After the model** (in ``wrap_model_call``): a final ``AIMessage`` (no tool calls) goes through
+  ``check_output``; the answer kept is the decision's text (pseudonyms restored where the policy
+  allows), or a short refusal when it is blocked.
+
+Streaming: ``agent.stream(..., stream_mode="messages")`` hands out the model's tokens *while the model
+runs*, before this middleware sees the finished message, so those tokens are not checked (they
+still carry the pseudonyms, and a blocked answer has already streamed). The state and the
+``"updates"``/``"values"`` stream modes carry the checked answer. To stream to a user, use
+``guarded_stream`` (``aguarded_stream``), which passes the tokens through
+``session.stream_output()``, a hold-back window that releases only checked text.
+
+Ordering: put ``CtxGuardMiddleware`` last in ``middleware=[...]``. The first middleware is the
+outermost, so the last one sees the request exactly as the model will and the tool call exactly as
+the tool will, after every other middleware changed them.
+
+One middleware instance holds one ``Session``: one principal's conversation. Build one agent (or
+one middleware) per conversation; the admission cache and the pseudonym vault are per session.
+
+Fail closed: an exception inside ctxguard blocks (the session's checks already do that; this
+adapter turns its own failures into a blocked call, a withheld result or an answer that was not
+produced), while LangGraph's own control flow (``interrupt``) passes through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
+from langchain.agents.middleware.types import ExtendedModelResponse, ToolCallRequest
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langgraph.errors import GraphBubbleUp
+from langgraph.types import Command, interrupt
+
+from ctxguard import ApprovalResult, Decision, Firewall, Session
+from ctxguard.approvals import Approver
+from ctxguard.decision import Action
+
+from . import _messages
+from ._streaming import aguarded_stream, guarded_stream
+
+# The source under which the model's own earlier output is re-admitted (Session.admit_derived).
+DERIVED = "model:history"
+
+ModelResult = ModelResponse[Any] | AIMessage | ExtendedModelResponse[Any]
+ToolResult = ToolMessage | Command[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A message version not admitted yet: where it sits, its cache key, source and texts."""
+
+    key: str
+    message: BaseMessage
+    source: str
+    texts: tuple[str, ...]
+
+
+class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
+    """Enforces a ctxguard policy on everything a ``create_agent`` agent reads, calls and answers.
+
+    ``CtxGuardMiddleware(session)`` uses a session you opened; ``CtxGuardMiddleware(firewall,
+    principal=..., tenant=..., clearance=...)`` opens one (``close()`` ends it). ``approver`` is any
+    ctxguard approver (see ``ctxguard.approvals``); with a session it is installed on that session
+    unless the session already has another one.
+    """
+
+    def __init__(
+        self,
+        guard: Session | Firewall,
+        *,
+        principal: str | None = None,
+        tenant: str = "",
+        clearance: str | None = None,
+        approver: Approver | None = None,
+        interrupt_on_approval: bool = True,
+        check_final_answer: bool = True,
+        tool_sources: Mapping[str, str] | None = None,
+        system_notice: bool = True,
+    ) -> None:
+        super().__init__()
+        if isinstance(guard, Session):
+            if principal is not None or tenant or clearance is not None:
+                raise TypeError("principal, tenant and clearance are the session's: pass a Firewall to set them here")
+            if approver is not None:
+                if guard.approver is not None and guard.approver is not approver:
+                    raise ValueError("the session already has a different approver")
+                guard.approver = approver
+            self.session = guard
+            self._owns_session = False
+        elif isinstance(guard, Firewall):
+            if not principal:
+                raise TypeError("CtxGuardMiddleware(firewall, ...) needs principal= (who the conversation is with)")
+            self.session = guard.session(principal, tenant, clearance, approver=approver)
+            self._owns_session = True
+        else:
+            raise TypeError(f"CtxGuardMiddleware needs a ctxguard Session or Firewall, not {type(guard).__name__}")
+        self.interrupt_on_approval = interrupt_on_approval
+        self.check_final_answer = check_final_answer
+        self.tool_sources = dict(tool_sources or {})
+        self.system_notice = system_notice
+        # message key -> the version the model sees; written once per message version.
+        self._views: dict[str, BaseMessage] = {}
+        self._lock = threading.Lock()
+
+    # ---- public helpers ---------------------------------------------------------------------------
+    def source_for_tool(self, name: str) -> str:
+        """The source label a tool's output is admitted with: ``tool_sources[name]`` or ``tool:<name>``."""
+        return self.tool_sources.get(name, f"tool:{name}")
+
+    def close(self) -> None:
+        """End the session if this middleware opened it (a session you passed in stays yours)."""
+        if self._owns_session:
+            self.session.close()
+
+    # ---- before (and after) the model -------------------------------------------------------------
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelResult:
+        try:
+            views, pending = self._plan(request.messages)
+            checked = [[self._check_text(t, p.source) for t in p.texts] for p in pending]
+            guarded = self._guarded_request(request, views, pending, checked)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:  # fail closed: the model is not called with content nobody checked
+            return _not_called(exc)
+        response = handler(guarded)
+        if not self.check_final_answer:
+            return response
+        return self._map_answers(response, self._checked_answer)
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelResult:
+        try:
+            views, pending = self._plan(request.messages)
+            checked = [[await self._acheck_text(t, p.source) for t in p.texts] for p in pending]
+            guarded = self._guarded_request(request, views, pending, checked)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return _not_called(exc)
+        response = await handler(guarded)
+        if not self.check_final_answer:
+            return response
+        model_response = _model_response(response)
+        answers: list[BaseMessage] = []
+        for msg in model_response.result:
+            answers.append(await asyncio.to_thread(self._checked_answer, msg) if _is_final(msg) else msg)
+        return _replace_result(response, answers)
+
+    def _plan(self, messages: Sequence[BaseMessage]) -> tuple[list[BaseMessage | str], list[_Pending]]:
+        """Each message's view if it was admitted before, else the key of the admission it waits for."""
+        views: list[BaseMessage | str] = []
+        pending: dict[str, _Pending] = {}
+        for msg in messages:
+            k = _messages.key(msg)
+            with self._lock:
+                seen = self._views.get(k)
+            if seen is not None:
+                views.append(seen)
+                continue
+            views.append(k)
+            if k not in pending:
+                pending[k] = _Pending(k, msg, self._source_of(msg, messages), tuple(_messages.texts(msg)))
+        return views, list(pending.values())
+
+    def _guarded_request(
+        self,
+        request: ModelRequest[Any],
+        views: list[BaseMessage | str],
+        pending: list[_Pending],
+        checked: list[list[Decision]],
+    ) -> ModelRequest[Any]:
+        for p, decisions in zip(pending, checked, strict=True):
+            self._remember(p.key, _messages.substitute(p.message, [_shown(d) for d in decisions]))
+        with self._lock:
+            messages = [self._views[v] if isinstance(v, str) else v for v in views]
+        return request.override(messages=cast("list[AnyMessage]", messages),
+                                system_message=self._with_notice(request.system_message))
+
+    def _source_of(self, msg: BaseMessage, history: Sequence[BaseMessage]) -> str:
+        if isinstance(msg, HumanMessage) or (isinstance(msg, ChatMessage) and msg.role == "user"):
+            return "user"
+        if isinstance(msg, ToolMessage):
+            return self.source_for_tool(msg.name or _tool_name(msg.tool_call_id, history))
+        return DERIVED
+
+    def _check_text(self, text: str, source: str) -> Decision:
+        if source == DERIVED:
+            return self.session.admit_derived(text)
+        return self.session.admit(text, source=source)
+
+    async def _acheck_text(self, text: str, source: str) -> Decision:
+        if source == DERIVED:
+            return await asyncio.to_thread(self.session.admit_derived, text)
+        return await self.session.aadmit(text, source=source)
+
+    def _with_notice(self, system: SystemMessage | None) -> SystemMessage | None:
+        notice = self.session.system_notice() if self.system_notice else ""
+        if not notice:
+            return system
+        if system is None:
+            return SystemMessage(content=notice)
+        content = system.content
+        if isinstance(content, str):
+            if notice in content:
+                return system
+            return system.model_copy(update={"content": f"{content}\n\n{notice}" if content else notice})
+        if any(isinstance(b, dict) and b.get("text") == notice for b in content):
+            return system
+        return system.model_copy(update={"content": [*content, {"type": "text", "text": notice}]})
+
+    def _checked_answer(self, msg: BaseMessage) -> BaseMessage:
+        """A final answer as the user may see it: checked, pseudonyms restored, or refused."""
+        try:
+            texts = _messages.texts(msg)
+            decisions = [self.session.check_output(t) for t in texts]
+        except Exception as exc:
+            reason = f"check failed: {type(exc).__name__}"
+            return msg.model_copy(update={"content": f"ctxguard blocked this answer: {reason}"})
+        refused = next((d for d in decisions if not d.allowed), None)
+        if refused is not None:
+            return msg.model_copy(update={"content": f"ctxguard blocked this answer: {refused.reason}"})
+        return _messages.substitute(msg, [d.text for d in decisions])
+
+    def _map_answers(self, response: ModelResult, fn: Callable[[BaseMessage], BaseMessage]) -> ModelResult:
+        model_response = _model_response(response)
+        return _replace_result(response, [fn(m) if _is_final(m) else m for m in model_response.result])
+
+    # ---- around each tool call --------------------------------------------------------------------
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolResult],
+    ) -> ToolResult:
+        call = request.tool_call
+        try:
+            decision = self._decide(call)
+            to_run = self._allowed_request(request, decision)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:  # fail closed: a call that could not be checked does not run
+            return self._blocked_call(call, f"check failed: {type(exc).__name__}")
+        if isinstance(to_run, ToolMessage):
+            return to_run
+        result = handler(to_run)
+        try:
+            return self._admit_result(result, call, [self._admit_tool_text(t, call["name"]) for t in
+                                                     _result_texts(result)])
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return self._blocked_result(call, f"check failed: {type(exc).__name__}")
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
+    ) -> ToolResult:
+        call = request.tool_call
+        try:
+            decision = await self._adecide(call)
+            to_run = self._allowed_request(request, decision)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return self._blocked_call(call, f"check failed: {type(exc).__name__}")
+        if isinstance(to_run, ToolMessage):
+            return to_run
+        result = await handler(to_run)
+        try:
+            source = self.source_for_tool(call["name"])
+            admitted = [await self.session.aadmit(t, source=source) for t in _result_texts(result)]
+            return self._admit_result(result, call, admitted)
+        except GraphBubbleUp:
+            raise
+        except Exception as exc:
+            return self._blocked_result(call, f"check failed: {type(exc).__name__}")
+
+    def _decide(self, call: Mapping[str, Any]) -> Decision:
+        name, args = call["name"], call.get("args") or {}
+        s = self.session
+        if not (self.interrupt_on_approval and s.approver is None):
+            return s.check_tool_call(name, args)
+        decision = s.check_tool_call_deferred(name, args)
+        if decision.action is Action.REQUIRE_APPROVAL and decision.enforced:
+            # First run: interrupt() pauses the graph here. On resume the tool node runs again from the
+            # top, the same check gives the same pending decision, and interrupt() returns the answer.
+            answer = interrupt(approval_request(call, decision))
+            decision = s.resolve_approval(name, args, decision, approval_result(answer, name))
+        return decision
+
+    async def _adecide(self, call: Mapping[str, Any]) -> Decision:
+        name, args = call["name"], call.get("args") or {}
+        s = self.session
+        if not (self.interrupt_on_approval and s.approver is None):
+            return await s.acheck_tool_call(name, args)
+        decision = await asyncio.to_thread(s.check_tool_call_deferred, name, args)
+        if decision.action is Action.REQUIRE_APPROVAL and decision.enforced:
+            answer = interrupt(approval_request(call, decision))
+            decision = await asyncio.to_thread(s.resolve_approval, name, args, decision,
+                                               approval_result(answer, name))
+        return decision
+
+    def _allowed_request(self, request: ToolCallRequest, decision: Decision) -> ToolCallRequest | ToolMessage:
+        """The request to run, with the arguments the decision lets through; or the message saying why not."""
+        call = request.tool_call
+        if not decision.allowed:
+            return self._blocked_call(call, decision.reason or decision.action.value)
+        if decision.args is None:  # an allowed call always carries its arguments; anything else is a bug
+            return self._blocked_call(call, "the check returned no arguments to run the tool with")
+        args = _plain(decision.args)
+        if args == call.get("args"):
+            return request
+        return request.override(tool_call={**call, "args": args})
+
+    def _admit_tool_text(self, text: str, tool: str) -> Decision:
+        return self.session.admit(text, source=self.source_for_tool(tool))
+
+    def _admit_result(self, result: ToolResult, call: Mapping[str, Any], admitted: list[Decision]) -> ToolResult:
+        """The tool's result with each text replaced by its admitted version; registered as admitted."""
+        refused = next((d for d in admitted if not d.allowed), None)
+        if refused is not None:
+            return self._blocked_result(call, refused.reason or refused.action.value)
+        shown = iter(d.text for d in admitted)
+
+        def admit(msg: BaseMessage) -> BaseMessage:
+            n = len(_messages.texts(msg))
+            view = _messages.substitute(msg, [next(shown) for _ in range(n)])
+            if not isinstance(view, ToolMessage) and view.id is None:
+                # A message a tool adds through a Command is keyed by id; give it one now so the
+                # version registered here is the one the state will hold.
+                view = view.model_copy(update={"id": f"ctxguard-{uuid.uuid4().hex}"})
+            self._remember(_messages.key(view), view)
+            return view
+
+        if isinstance(result, ToolMessage):
+            return cast(ToolMessage, admit(result))
+        if isinstance(result, Command) and isinstance(result.update, dict):
+            msgs = result.update.get("messages")
+            if isinstance(msgs, list):
+                new = [admit(m) if isinstance(m, BaseMessage) else m for m in msgs]
+                return dataclasses.replace(result, update={**result.update, "messages": new})
+        return result
+
+    def _blocked_call(self, call: Mapping[str, Any], reason: str) -> ToolMessage:
+        return self._error_message(call, f"ctxguard blocked this call: {reason}")
+
+    def _blocked_result(self, call: Mapping[str, Any], reason: str) -> ToolMessage:
+        return self._error_message(call, f"ctxguard blocked this tool result: {reason}")
+
+    def _error_message(self, call: Mapping[str, Any], text: str) -> ToolMessage:
+        # ctxguard's own words, not data: registered as seen, so the model gets them as they are.
+        msg = ToolMessage(content=text, tool_call_id=call.get("id") or "", name=call.get("name"), status="error")
+        self._remember(_messages.key(msg), msg)
+        return msg
+
+    def _remember(self, key: str, view: BaseMessage) -> None:
+        with self._lock:
+            self._views.setdefault(key, view)
+
+
+# ---- approvals through a LangGraph interrupt ---------------------------------------------------------
+def approval_request(call: Mapping[str, Any], decision: Decision) -> dict[str, Any]:
+    """The interrupt value for a call that needs approval.
+
+    ``description`` is log-safe (tool, reason, rule, finding kinds: no values). ``args`` are the
+    call's own arguments, which the person approving has to see; LangGraph keeps them in the
+    checkpoint, where the ``AIMessage`` that made the call already holds them.
+    """
+    kinds = sorted({f.kind for f in decision.findings})
+    return {
+        "type": "ctxguard_approval",
+        "tool_call_id": call.get("id"),
+        "name": call["name"],
+        "args": copy.deepcopy(dict(call.get("args") or {})),
+        "description": f"ctxguard: {call['name']} needs approval: {decision.reason}"
+                       f" (rule {decision.rule or '-'}; findings: {', '.join(kinds) or '-'})",
+        "reason": decision.reason,
+        "rule": decision.rule,
+        "findings": kinds,
+        "allowed_decisions": ["approve", "edit", "reject"],
+    }
+
+
+def approval_result(answer: Any, tool: str) -> ApprovalResult | None:
+    """An interrupt's resume value as an approver's answer; anything unreadable is a rejection.
+
+    Accepts an ``ApprovalResult``, ``True``/``False``, ``"approve"``/``"reject"``, or the
+    HumanInTheLoopMiddleware shapes ``{"type": "approve" | "reject" | "edit", ...}`` with the edit's
+    arguments in ``args`` or ``edited_action.args``. An edit may change the arguments, not the tool:
+    ctxguard checked this tool's call, and another tool would be a call nobody checked.
+    """
+    if isinstance(answer, ApprovalResult):
+        return answer
+    if isinstance(answer, bool):
+        return ApprovalResult(approved=answer)
+    if isinstance(answer, str):
+        return ApprovalResult(approved=answer.strip().lower() in ("approve", "approved", "yes", "y"))
+    if not isinstance(answer, Mapping):
+        return None
+    kind = answer.get("type")
+    if kind == "approve" or (kind is None and answer.get("approved") is True and "args" not in answer):
+        return ApprovalResult(approved=True, reason="approved at the interrupt")
+    if kind == "edit" or (kind is None and answer.get("approved") is True):
+        action = answer.get("edited_action")
+        if isinstance(action, Mapping):
+            if action.get("name", tool) != tool:
+                return ApprovalResult(approved=False, reason="an edit may not change the tool")
+            args = action.get("args")
+        else:
+            args = answer.get("args")
+        if not isinstance(args, Mapping):
+            return ApprovalResult(approved=False, reason="an edit needs an arguments object")
+        return ApprovalResult(approved=True, args=dict(args), reason="edited at the interrupt")
+    return ApprovalResult(approved=False, reason=str(answer.get("message") or "rejected at the interrupt")[:200])
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+def _shown(decision: Decision) -> str:
+    """What the model sees for one admitted text: the decision's text, or a notice that it was withheld."""
+    if decision.allowed:
+        return decision.text
+    return f"[ctxguard withheld this content: {decision.reason or decision.action.value}]"
+
+
+def _tool_name(tool_call_id: str, history: Sequence[BaseMessage]) -> str:
+    for msg in reversed(history):
+        if isinstance(msg, AIMessage):
+            for tc in msg.tool_calls:
+                if tc.get("id") == tool_call_id:
+                    return tc["name"]
+    return "unknown"
+
+
+def _result_texts(result: ToolResult) -> list[str]:
+    """Every text of a tool's result, in the order ``_admit_result`` puts them back."""
+    if isinstance(result, ToolMessage):
+        return _messages.texts(result)
+    if isinstance(result, Command) and isinstance(result.update, dict):
+        msgs = result.update.get("messages")
+        if isinstance(msgs, list):
+            return [t for m in msgs if isinstance(m, BaseMessage) for t in _messages.texts(m)]
+    return []
+
+
+def _plain(value: Any) -> Any:
+    """Decision arguments (read-only mappings) as the plain dicts and lists a tool validates."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _is_final(msg: BaseMessage) -> bool:
+    return isinstance(msg, AIMessage) and not msg.tool_calls and not msg.invalid_tool_calls
+
+
+def _model_response(response: ModelResult) -> ModelResponse[Any]:
+    if isinstance(response, ExtendedModelResponse):
+        return response.model_response
+    if isinstance(response, AIMessage):
+        return ModelResponse(result=[response])
+    return response
+
+
+def _replace_result(response: ModelResult, result: list[BaseMessage]) -> ModelResult:
+    inner = _model_response(response)
+    new = ModelResponse(result=result, structured_response=inner.structured_response)
+    if isinstance(response, ExtendedModelResponse):
+        return ExtendedModelResponse(model_response=new, command=response.command)
+    return new
+
+
+def _not_called(exc: Exception) -> AIMessage:
+    return AIMessage(content=f"ctxguard could not check the conversation (check failed: {type(exc).__name__}); "
+                             "the model was not called.")
+
+
+__all__ = ["DERIVED", "CtxGuardMiddleware", "aguarded_stream", "approval_request", "approval_result",
+           "guarded_stream"]
