@@ -1,0 +1,123 @@
+"""Tools whose calls are checked before they run and whose output is admitted before the model reads it.
+
+``GuardedTool`` wraps any LlamaIndex ``BaseTool`` (a ``FunctionTool``, a ``QueryEngineTool``) and
+keeps its metadata, so the model sees the same tool. On each call:
+
+1. the arguments go to ``Session.check_tool_call`` first. A blocked call (or one still needing
+   approval) returns a ``ToolOutput`` with ``is_error=True`` and the reason, and the function never
+   runs; an allowed call runs with the arguments the decision lets through (redacted where the
+   policy redacts);
+2. the output's text is admitted as ``tool:<name>``: the model gets the decision's text (redacted,
+   spotlit as untrusted, marked when it holds an injection); a blocked output becomes an error
+   ``ToolOutput`` with the reason. ``raw_output`` is replaced by that text, since agents may show it.
+
+Exceptions the tool raises propagate unchanged (agent workflows rely on some of them). Non-text
+output blocks (images, audio) are not passed on: ctxguard cannot inspect them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from llama_index.core.tools import BaseTool, FunctionTool, ToolMetadata, ToolOutput
+from llama_index.core.tools.types import AsyncBaseTool
+
+from ctxguard import Decision, Session
+
+
+class GuardedTool(AsyncBaseTool):
+    """``tool`` with its calls checked and its output admitted for ``session`` (sync and async)."""
+
+    def __init__(self, tool: BaseTool, session: Session) -> None:
+        if not isinstance(tool, BaseTool):
+            raise TypeError(f"tool must be a LlamaIndex BaseTool, not {type(tool).__name__}")
+        self._tool = tool
+        self._session = session
+        self._name = tool.metadata.get_name()
+        self._params = _parameter_names(tool.metadata)
+        self._context_param = tool.ctx_param_name if isinstance(tool, FunctionTool) else None
+
+    @property
+    def metadata(self) -> ToolMetadata:
+        return self._tool.metadata
+
+    @property
+    def tool(self) -> BaseTool:
+        """The wrapped tool (calling it directly bypasses ctxguard)."""
+        return self._tool
+
+    # ---- one call ---------------------------------------------------------------------------------
+    def _named(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The call as name -> value: positional arguments take the schema's parameter names in order."""
+        named = {(self._params[i] if i < len(self._params) else f"arg{i}"): v for i, v in enumerate(args)}
+        named.update({k: v for k, v in kwargs.items() if k != self._context_param})
+        return named
+
+    def _as_called(
+        self, allowed: Mapping[str, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The checked arguments, back in the shape of the original call (context passed through)."""
+        names = list(self._named(args, {}))
+        new_args = tuple(allowed.get(n) for n in names)
+        new_kwargs = {k: (v if k == self._context_param else allowed.get(k)) for k, v in kwargs.items()}
+        return new_args, new_kwargs
+
+    def _refusal(self, decision: Decision, what: str, raw_input: dict[str, Any]) -> ToolOutput:
+        return ToolOutput(
+            content=f"ctxguard {what} {self._name!r}: {decision.reason or decision.action.value}",
+            tool_name=self._name, raw_input=raw_input, raw_output=None, is_error=True,
+        )
+
+    def _result(self, output: ToolOutput, decision: Decision, raw_input: dict[str, Any]) -> ToolOutput:
+        if not decision.allowed:
+            return self._refusal(decision, "withheld the output of", raw_input)
+        return ToolOutput(content=decision.text, tool_name=self._name, raw_input=raw_input,
+                          raw_output=decision.text, is_error=output.is_error)
+
+    def call(self, *args: Any, **kwargs: Any) -> ToolOutput:
+        named = self._named(args, kwargs)
+        decision = self._session.check_tool_call(self._name, named)
+        if not decision.allowed:
+            return self._refusal(decision, "blocked the call to", named)
+        new_args, new_kwargs = self._as_called(decision.args or {}, args, kwargs)
+        tool = self._tool
+        if isinstance(tool, AsyncBaseTool):
+            output = tool.call(*new_args, **new_kwargs)
+        else:
+            output = tool(*new_args, **new_kwargs)
+        return self._result(output, self._session.admit(output.content, f"tool:{self._name}"), named)
+
+    async def acall(self, *args: Any, **kwargs: Any) -> ToolOutput:
+        named = self._named(args, kwargs)
+        decision = await self._session.acheck_tool_call(self._name, named)
+        if not decision.allowed:
+            return self._refusal(decision, "blocked the call to", named)
+        new_args, new_kwargs = self._as_called(decision.args or {}, args, kwargs)
+        tool = self._tool
+        if isinstance(tool, AsyncBaseTool):
+            output = await tool.acall(*new_args, **new_kwargs)
+        else:
+            output = await asyncio.to_thread(tool, *new_args, **new_kwargs)
+        return self._result(output, await self._session.aadmit(output.content, f"tool:{self._name}"), named)
+
+    def __repr__(self) -> str:
+        return f"GuardedTool({self._name!r}, session={self._session.id!r})"
+
+
+def guard_tool(tool: BaseTool, session: Session) -> GuardedTool:
+    """``tool`` checked before it runs and admitted after, for ``session``."""
+    return GuardedTool(tool, session)
+
+
+def guard_tools(tools: Sequence[BaseTool], session: Session) -> list[GuardedTool]:
+    return [GuardedTool(t, session) for t in tools]
+
+
+def _parameter_names(metadata: ToolMetadata) -> list[str]:
+    try:
+        props = metadata.get_parameters_dict().get("properties", {})
+    except Exception:  # a schema that cannot be rendered: positional arguments get generic names
+        return []
+    return [str(k) for k in props]
