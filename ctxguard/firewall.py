@@ -29,6 +29,7 @@ from .decision import Action, Decision, Direction, Finding
 from .detect.base import Detector
 from .detect.decode import scan_with_decoding
 from .detect.injection import InjectionDetector
+from .detect.normalize import normalize
 from .errors import Blocked, ConfigurationError
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
 from .flow.provenance import SegmentStore
@@ -458,8 +459,9 @@ class Session:
 
         def gather() -> tuple[list[Finding], dict[str, Any]]:
             findings: list[Finding] = []
+            prefetched = self._prefetch([v for _, v in values])
             for path, value in values:
-                for f in self._content_findings(value):
+                for f in self._content_findings(value, prefetched):
                     findings.append(replace(f, field=path))
                 findings += url_findings(value, policy.allowed_domains, field=path)
                 findings += canary_findings(value, policy.canaries, field=path)
@@ -520,13 +522,42 @@ class Session:
         return replace(new, record_id=record_id)
 
     # ---- finding gatherers ------------------------------------------------------------------------
-    def _content_findings(self, text: str) -> list[Finding]:
-        """PII and secrets, on the normalised text and inside encoded payloads, in original offsets."""
+    def _content_findings(self, text: str, prefetched: list[dict[str, list[Finding]]] | None = None) -> list[Finding]:
+        """PII and secrets, on the normalised text and inside encoded payloads, in original offsets.
+
+        ``prefetched`` holds, per detector, findings already computed for some normalised texts (see
+        ``_prefetch``); anything else is detected here.
+        """
         if not text:
             return []
         detectors = self.firewall.content_detectors
-        return scan_with_decoding(text, lambda t: [f for d in detectors for f in d.detect(t)],
-                                  max_spans=MAX_DECODED_SPANS)
+        pre = prefetched or [{} for _ in detectors]
+
+        def detect(t: str) -> list[Finding]:
+            out: list[Finding] = []
+            for d, cache in zip(detectors, pre, strict=True):
+                found = cache.get(t)
+                out += d.detect(t) if found is None else found
+            return out
+
+        return scan_with_decoding(text, detect, max_spans=MAX_DECODED_SPANS)
+
+    def _prefetch(self, texts: list[str]) -> list[dict[str, list[Finding]]]:
+        """Per detector, findings for the normalised ``texts`` in one batched call where it can batch.
+
+        A tool call has several arguments, each checked alone; NER costs a few milliseconds per call
+        whatever the length, so one batch over all of them instead of one call each.
+        """
+        detectors = self.firewall.content_detectors
+        unique = list(dict.fromkeys(n for n in (normalize(t).text for t in texts if t) if n))
+        out: list[dict[str, list[Finding]]] = []
+        for d in detectors:
+            many = getattr(d, "detect_many", None)
+            if callable(many) and len(unique) > 1:
+                out.append(dict(zip(unique, many(unique), strict=True)))
+            else:
+                out.append({})
+        return out
 
     def _injection_findings(self, text: str, label: Label) -> list[Finding]:
         cfg = self.policy.model.detection.injection

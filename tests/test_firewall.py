@@ -876,3 +876,27 @@ def test_str_subclasses_are_checked_not_failed_closed(tmp_path):
         o = s.check_output(_TextAccessorLike("All done."))
         assert o.allowed
     fw.close()
+
+
+def test_tool_arguments_detected_in_one_batch_find_what_one_at_a_time_finds(tmp_path, monkeypatch):
+    args = {
+        "to": "jane.doe@example.com",
+        "subject": "Meeting with John Smith in Paris",
+        "body": "Call Maria Garcia on 212-555-0199 about card 4111 1111 1111 1111.",
+        "cc": ["peter.parker@example.org", "Bruce Wayne"],
+        "note": "",
+    }
+    fw = Firewall(audit=tmp_path / "audit.jsonl")
+    with fw.session("alice", tenant="acme") as s:
+        batched = s.check_tool_call("send_email", args)
+    monkeypatch.setattr(Session, "_prefetch", lambda self, texts: [{} for _ in self.firewall.content_detectors])
+    with fw.session("alice", tenant="acme") as s:
+        alone = s.check_tool_call("send_email", args)
+    fw.close()
+
+    def key(d):
+        return sorted((f.field, f.kind, f.start, f.end) for f in d.findings)
+
+    assert any(f.kind.startswith("pii:") for f in batched.findings)
+    assert key(batched) == key(alone)
+    assert batched.action == alone.action
