@@ -90,3 +90,35 @@ def test_tripwire_itself_detects_a_network_attempt(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=False
     )
     assert "NETWORK ATTEMPT" in proc.stderr
+
+
+EXAMPLE_CHECKS = {
+    # script -> a line its output must contain (it ran to the end and showed the point)
+    "examples/langchain_agent.py": "chain intact",
+    "examples/llamaindex_rag.py": "globex documents seen by alice: 0",
+    "examples/trust_scoped_memory.py": "globex memories seen: 0",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(EXAMPLE_CHECKS))
+def test_framework_examples_make_no_network_attempt(script: str, tmp_path: Path) -> None:
+    """The LangChain, LlamaIndex and FAISS paths, with every socket entry point a tripwire."""
+    code = TRIPWIRE.replace(
+        "from ctxguard.cli import main\nsys.exit(main(sys.argv[1:]))",
+        "import runpy\nrunpy.run_path(sys.argv[1], run_name='__main__')",
+    )
+    env = dict(os.environ, HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), str(ROOT / "integrations" / "langchain"), str(ROOT / "integrations" / "llamaindex"),
+         env.get("PYTHONPATH", "")]
+    )
+    env.pop("LANGCHAIN_TRACING_V2", None)
+    env.pop("LANGSMITH_TRACING", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / script)],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )
+    assert "NETWORK ATTEMPT" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert EXAMPLE_CHECKS[script] in proc.stdout
