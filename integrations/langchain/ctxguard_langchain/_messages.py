@@ -19,9 +19,11 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 Rewrite = Callable[[str], str]
 
-# Content-block types whose "text" is prose; every other block (image, audio, file, reasoning
-# signatures, provider-native tool blocks) is kept as it is.
-TEXT_BLOCK_TYPES = frozenset({"text", "input_text", "output_text"})
+# Content-block types whose "text" is prose. Any other block with a string ``text`` field is treated
+# as text too (LangChain v1's ``text-plain``, which providers send as a document; a provider's own
+# text block type): a ``text`` field is sent to the model whatever the block's type. Blocks without
+# one (image, audio, file, reasoning signatures) are kept as they are.
+TEXT_BLOCK_TYPES = frozenset({"text", "input_text", "output_text", "text-plain"})
 # Provider-native blocks that repeat a tool call's arguments next to ``AIMessage.tool_calls``.
 TOOL_BLOCK_TYPES = frozenset({"tool_use", "tool_call", "function_call"})
 
@@ -41,6 +43,12 @@ def rewrite(message: BaseMessage, fn: Rewrite) -> BaseMessage:
         by_id = {tc.get("id"): tc["args"] for tc in calls if tc.get("id")}
         if isinstance(update["content"], list):
             update["content"] = [_tool_block(b, by_id) for b in update["content"]]
+    elif isinstance(message, AIMessage) and isinstance(message.additional_kwargs.get("function_call"), Mapping):
+        # A legacy function call has no ``tool_calls`` twin, and providers send it as it is: its raw
+        # argument string is text like any other.
+        legacy = dict(message.additional_kwargs["function_call"])
+        legacy["arguments"] = _rewrite_raw(legacy.get("arguments"), fn)
+        update["additional_kwargs"] = {**message.additional_kwargs, "function_call": legacy}
     return message.model_copy(update=update)
 
 
@@ -68,6 +76,20 @@ def texts(message: BaseMessage) -> list[str]:
     return found
 
 
+def reasoning_texts(message: BaseMessage) -> list[str]:
+    """The reasoning a message shows beside its text: LangChain's ``reasoning`` and Anthropic's ``thinking`` blocks."""
+    if isinstance(message.content, str):
+        return []
+    found = []
+    for block in message.content:
+        if isinstance(block, dict):
+            field = {"reasoning": "reasoning", "thinking": "thinking"}.get(str(block.get("type")))
+            text = block.get(field) if field else None
+            if isinstance(text, str) and text:
+                found.append(text)
+    return found
+
+
 def substitute(message: BaseMessage, replacements: list[str]) -> BaseMessage:
     """``message`` with its non-empty texts replaced, in ``texts`` order, by ``replacements``."""
     pending = iter(replacements)
@@ -81,12 +103,24 @@ def substitute(message: BaseMessage, replacements: list[str]) -> BaseMessage:
     return out
 
 
+def content_texts(content: str | list[str | dict[Any, Any]]) -> list[str]:
+    """Every non-empty text of a content value, nested block texts included, in ``rewrite`` order."""
+    found: list[str] = []
+
+    def collect(text: str) -> str:
+        if text:
+            found.append(text)
+        return text
+
+    _rewrite_content(content, collect)
+    return found
+
+
 def content_text(content: str | list[str | dict[Any, Any]]) -> str:
     """The text of a content value, block texts joined by newlines."""
     if isinstance(content, str):
         return content
-    parts = [b if isinstance(b, str) else str(b.get("text", "")) for b in content
-             if isinstance(b, str) or (isinstance(b, dict) and b.get("type") in TEXT_BLOCK_TYPES)]
+    parts = [b if isinstance(b, str) else str(b["text"]) for b in content if isinstance(b, str) or _is_text_block(b)]
     return "\n".join(p for p in parts if p)
 
 
@@ -116,11 +150,38 @@ def _rewrite_content(content: str | list[str | dict[Any, Any]], fn: Rewrite) -> 
     for block in content:
         if isinstance(block, str):
             out.append(fn(block))
-        elif isinstance(block, dict) and block.get("type") in TEXT_BLOCK_TYPES and isinstance(block.get("text"), str):
+        elif _is_text_block(block):
             out.append({**block, "text": fn(block["text"])})
+        elif isinstance(block, dict) and block.get("type") not in TOOL_BLOCK_TYPES:
+            out.append(_rewrite_nested(block, fn))
         else:
             out.append(block)
     return out
+
+
+def _rewrite_nested(block: dict[Any, Any], fn: Rewrite) -> dict[Any, Any]:
+    """A block carrying text below its top level (the shapes ToolNode keeps as a tool's result).
+
+    ``search_result`` and ``document`` blocks hold a ``content`` list of text blocks and a ``title``;
+    a ``json`` block any JSON value; ``custom_tool_call_output`` an ``output`` string. Media fields
+    (``base64``, ``url``, ``mime_type``) are left alone.
+    """
+    out = dict(block)
+    if isinstance(out.get("title"), str):
+        out["title"] = fn(out["title"])
+    if isinstance(out.get("content"), str | list):
+        out["content"] = _rewrite_content(out["content"], fn)
+    if "json" in out:
+        out["json"] = rewrite_value(out["json"], fn)
+    if isinstance(out.get("output"), str):
+        out["output"] = fn(out["output"])
+    return out
+
+
+def _is_text_block(block: object) -> bool:
+    """A block carrying text the model reads: a string ``text`` field in anything but a tool block."""
+    return (isinstance(block, dict) and isinstance(block.get("text"), str)
+            and block.get("type") not in TOOL_BLOCK_TYPES)
 
 
 def _tool_block(block: str | dict[Any, Any], args_by_id: dict[Any, Any]) -> str | dict[Any, Any]:
@@ -139,4 +200,4 @@ def _tool_block(block: str | dict[Any, Any], args_by_id: dict[Any, Any]) -> str 
     return out
 
 
-__all__ = ["content_text", "key", "rewrite", "rewrite_value", "substitute", "texts"]
+__all__ = ["content_text", "content_texts", "key", "reasoning_texts", "rewrite", "rewrite_value", "substitute", "texts"]

@@ -26,12 +26,13 @@ Where each event goes in the core:
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 from uuid import UUID
 
 from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler
@@ -41,6 +42,8 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 
 from ctxguard import Action, Blocked, CtxGuardError, Decision, Session
 from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY
+
+from ._messages import content_texts
 
 # A retriever run carrying this tag has been checked by a GuardedRetriever (it and the retriever it
 # wraps): the handler leaves its documents alone instead of admitting them a second time.
@@ -66,6 +69,29 @@ class RewriteNotApplied(Blocked):
         )
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _fail_closed(event: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Any failure while checking an event stops the run as a ``CtxGuardError`` that names only its type.
+
+    LangChain swallows a ``NotImplementedError`` from a handler even with ``raise_error`` (it logs it and
+    the tool runs), and logs the ``repr`` of any other exception, whose message may quote content.
+    """
+
+    @functools.wraps(event)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return event(*args, **kwargs)
+        except CtxGuardError:
+            raise
+        except Exception as exc:
+            raise CtxGuardError(f"ctxguard check failed: {type(exc).__name__}; the run stops") from None
+
+    return checked
+
+
 @dataclass(frozen=True, slots=True)
 class _CheckedCall:
     tool: str
@@ -74,8 +100,9 @@ class _CheckedCall:
 
 
 def message_text(message: BaseMessage) -> str:
-    """The text parts of a message (a string, or the text blocks of a list); other blocks are skipped."""
-    return str(message.text)
+    """The text parts of a message: a string, or every text in its blocks (nested ones too: a tool's
+    ``json`` or ``search_result`` block); images and other media blocks are skipped."""
+    return "\n".join(content_texts(message.content))
 
 
 def output_text(output: Any) -> str:
@@ -160,6 +187,7 @@ class _GuardCore:
             raise RewriteNotApplied(decision, f"call to {call.tool}")
 
     # ---- events ------------------------------------------------------------------------------------
+    @_fail_closed
     def chat_model_start(self, messages: Sequence[Sequence[BaseMessage]]) -> None:
         for batch in messages:
             for message in batch:
@@ -167,10 +195,12 @@ class _GuardCore:
                 if source is not None:
                     self._admit(message_text(message), source)
 
+    @_fail_closed
     def llm_start(self, prompts: Sequence[str]) -> None:
         for prompt in prompts:
             self._admit(str(prompt), "user")
 
+    @_fail_closed
     def llm_end(self, response: LLMResult) -> None:
         for generations in response.generations:
             for generation in generations:
@@ -190,6 +220,7 @@ class _GuardCore:
                 if text.strip():
                     self._enforce(self._keep(self.session.check_output(text)), "answer")
 
+    @_fail_closed
     def tool_start(self, serialized: Mapping[str, Any] | None, input_str: str, run_id: UUID,
                    inputs: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> None:
         tool = str((serialized or {}).get("name") or kwargs.get("name") or "unknown")
@@ -202,6 +233,7 @@ class _GuardCore:
             checked = _CheckedCall(tool, args, self._keep(self.session.check_tool_call(tool, args)))
         self._enforce_call(checked)
 
+    @_fail_closed
     def tool_end(self, output: Any, run_id: UUID, kwargs: Mapping[str, Any]) -> None:
         with self._lock:
             tool = self._tool_runs.pop(run_id, None)
@@ -212,6 +244,7 @@ class _GuardCore:
         with self._lock:
             self._retriever_runs[run_id] = (name, GUARDED_TAG in (tags or ()))
 
+    @_fail_closed
     def retriever_end(self, documents: Sequence[Document], run_id: UUID) -> None:
         with self._lock:
             name, guarded = self._retriever_runs.pop(run_id, ("retriever", False))

@@ -10,8 +10,9 @@ rule lives in the policy, none here.
   their tool's source (``tool:<name>`` unless ``tool_sources`` says otherwise), so they are
   spotlit as data and an injection marks them hostile; the model's own earlier turns, including the
   arguments of its earlier tool calls, go through ``Session.admit_derived`` (redacted, pseudonyms
-  consistent, but not a new source). In content-block lists only text blocks are rewritten; images
-  and other blocks pass as they are (and are not inspected). Each message version is admitted once
+  consistent, but not a new source). In content-block lists only blocks carrying a ``text`` field
+  are rewritten (whatever their type: ``text-plain`` too); images and other blocks pass as they are
+  (and are not inspected). Each message version is admitted once
   per session, so repeated model calls neither re-admit, re-charge budgets nor repeat audit records.
   The system prompt is the developer's and passes unchanged, plus ``session.system_notice()``
   (how spotlit data is marked) when spotlighting is on.
@@ -36,11 +37,15 @@ rule lives in the policy, none here.
   ``{"type": "edit", "args": {...}}`` (HumanInTheLoopMiddleware's ``edited_action`` shape works too);
   an edited call is checked again in full (``Session.resolve_approval``), so an edit cannot smuggle
   a different destination past the policy. The tool's result is admitted with the tool's label and
-  replaces the ``ToolMessage`` content (a blocked result becomes an error ``ToolMessage``).
+  replaces the ``ToolMessage`` content (a blocked result becomes an error ``ToolMessage``); so do the
+  messages a tool adds through a ``Command`` or a list of them. A ``return_direct`` tool's result
+  ends the run as its answer, so it also goes through ``check_output`` (refused: an error result).
 
-* **After the model** (in ``wrap_model_call``): a final ``AIMessage`` (no tool calls) goes through
-  ``check_output``; the answer kept is the decision's text (pseudonyms restored where the policy
-  allows), or a short refusal when it is blocked.
+* **After the model** (in ``wrap_model_call``): a final ``AIMessage`` (no valid tool calls: the run
+  ends on it) goes through ``check_output``; the answer kept is the decision's text (pseudonyms
+  restored where the policy allows), or a short refusal when it is blocked. A structured response
+  (``response_format``) is checked as JSON; a refused one is dropped, and the model's messages are
+  replaced by the refusal (an allowed one is kept as the model wrote it, pseudonyms included).
 
 Streaming: ``agent.stream(..., stream_mode="messages")`` hands out the model's tokens *while the model
 runs*, before this middleware sees the finished message, so those tokens are not checked (they
@@ -66,6 +71,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import json
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -85,6 +91,7 @@ from langchain_core.messages import (
 )
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command, interrupt
+from pydantic import BaseModel
 
 from ctxguard import ApprovalResult, Decision, Firewall, Session
 from ctxguard.approvals import Approver
@@ -98,6 +105,9 @@ DERIVED = "model:history"
 
 ModelResult = ModelResponse[Any] | AIMessage | ExtendedModelResponse[Any]
 ToolResult = ToolMessage | Command[Any]
+# A tool may also return a list of ToolMessages and Commands: ToolNode accepts it and hands it through the
+# tool hooks, although LangChain's hook types leave it out.
+ToolOutput = ToolResult | list[ToolResult]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +194,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         response = handler(guarded)
         if not self.check_final_answer:
             return response
-        return self._map_answers(response, self._checked_answer)
+        return self._checked_response(response)
 
     async def awrap_model_call(
         self,
@@ -202,11 +212,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         response = await handler(guarded)
         if not self.check_final_answer:
             return response
-        model_response = _model_response(response)
-        answers: list[BaseMessage] = []
-        for msg in model_response.result:
-            answers.append(await asyncio.to_thread(self._checked_answer, msg) if _is_final(msg) else msg)
-        return _replace_result(response, answers)
+        return await asyncio.to_thread(self._checked_response, response)
 
     def _plan(self, messages: Sequence[BaseMessage]) -> tuple[list[BaseMessage | str], list[_Pending]]:
         """Each message's view if it was admitted before, else the key of the admission it waits for."""
@@ -275,17 +281,37 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         try:
             texts = _messages.texts(msg)
             decisions = [self.session.check_output(t) for t in texts]
+            # Reasoning is shown by many UIs: it is checked too, though only text is rewritten (a
+            # provider's signature covers its reasoning, which must come back to it unchanged).
+            shown = [self.session.check_output(t) for t in _messages.reasoning_texts(msg)]
         except Exception as exc:
-            reason = f"check failed: {type(exc).__name__}"
-            return msg.model_copy(update={"content": f"ctxguard blocked this answer: {reason}"})
-        refused = next((d for d in decisions if not d.allowed), None)
+            return _refused(msg, f"check failed: {type(exc).__name__}")
+        refused = next((d for d in [*decisions, *shown] if not d.allowed), None)
         if refused is not None:
-            return msg.model_copy(update={"content": f"ctxguard blocked this answer: {refused.reason}"})
+            return _refused(msg, refused.reason or refused.action.value)
         return _messages.substitute(msg, [d.text for d in decisions])
 
-    def _map_answers(self, response: ModelResult, fn: Callable[[BaseMessage], BaseMessage]) -> ModelResult:
+    def _checked_response(self, response: ModelResult) -> ModelResult:
+        """The model's response as the user may see it: its final answer and its structured response checked."""
         model_response = _model_response(response)
-        return _replace_result(response, [fn(m) if _is_final(m) else m for m in model_response.result])
+        if model_response.structured_response is not None:
+            # The structured response is an answer too (``result["structured_response"]``), whether it came
+            # in the message text (provider strategy) or as a tool call (tool strategy). A blocked one is
+            # dropped with the messages that carry it; an allowed one is kept as the model wrote it.
+            reason = self._refusal_of(model_response.structured_response)
+            if reason is not None:
+                refusal = AIMessage(content=f"ctxguard blocked this answer: {reason}")
+                return _replace_result(response, [refusal], structured_response=None)
+        return _replace_result(response, [self._checked_answer(m) if _is_final(m) else m
+                                          for m in model_response.result])
+
+    def _refusal_of(self, structured: Any) -> str | None:
+        """Why ``check_output`` refuses a structured response, or None when it passes."""
+        try:
+            decision = self.session.check_output(_structured_text(structured))
+        except Exception as exc:
+            return f"check failed: {type(exc).__name__}"
+        return None if decision.allowed else decision.reason or decision.action.value
 
     # ---- around each tool call --------------------------------------------------------------------
     def wrap_tool_call(
@@ -303,10 +329,12 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             return self._blocked_call(call, f"check failed: {type(exc).__name__}")
         if isinstance(to_run, ToolMessage):
             return to_run
-        result = handler(to_run)
+        result: ToolOutput = handler(to_run)
         try:
-            return self._admit_result(result, call, [self._admit_tool_text(t, call["name"]) for t in
-                                                     _result_texts(result)])
+            texts = _result_texts(result)
+            admitted = [self._admit_tool_text(t, call["name"]) for t in texts]
+            answers = [self.session.check_output(t) for t in texts] if self._ends_run(request) else []
+            return cast(ToolResult, self._admit_result(result, call, admitted, answers))
         except GraphBubbleUp:
             raise
         except Exception as exc:
@@ -327,11 +355,13 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             return self._blocked_call(call, f"check failed: {type(exc).__name__}")
         if isinstance(to_run, ToolMessage):
             return to_run
-        result = await handler(to_run)
+        result: ToolOutput = await handler(to_run)
         try:
             source = self.source_for_tool(call["name"])
-            admitted = [await self.session.aadmit(t, source=source) for t in _result_texts(result)]
-            return self._admit_result(result, call, admitted)
+            texts = _result_texts(result)
+            admitted = [await self.session.aadmit(t, source=source) for t in texts]
+            answers = [await self.session.acheck_output(t) for t in texts] if self._ends_run(request) else []
+            return cast(ToolResult, self._admit_result(result, call, admitted, answers))
         except GraphBubbleUp:
             raise
         except Exception as exc:
@@ -377,9 +407,17 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     def _admit_tool_text(self, text: str, tool: str) -> Decision:
         return self.session.admit(text, source=self.source_for_tool(tool))
 
-    def _admit_result(self, result: ToolResult, call: Mapping[str, Any], admitted: list[Decision]) -> ToolResult:
-        """The tool's result with each text replaced by its admitted version; registered as admitted."""
-        refused = next((d for d in admitted if not d.allowed), None)
+    def _ends_run(self, request: ToolCallRequest) -> bool:
+        """Whether the tool's result is the run's answer (a ``return_direct`` tool), checked as one."""
+        return self.check_final_answer and bool(getattr(request.tool, "return_direct", False))
+
+    def _admit_result(self, result: ToolOutput, call: Mapping[str, Any], admitted: list[Decision],
+                      answers: Sequence[Decision] = ()) -> ToolOutput:
+        """The tool's result with each text replaced by its admitted version; registered as admitted.
+
+        ``answers`` are the output checks of a result that ends the run: any refusal withholds it.
+        """
+        refused = next((d for d in [*admitted, *answers] if not d.allowed), None)
         if refused is not None:
             return self._blocked_result(call, refused.reason or refused.action.value)
         shown = iter(d.text for d in admitted)
@@ -394,14 +432,19 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             self._remember(_messages.key(view), view)
             return view
 
-        if isinstance(result, ToolMessage):
-            return cast(ToolMessage, admit(result))
-        if isinstance(result, Command) and isinstance(result.update, dict):
-            msgs = result.update.get("messages")
-            if isinstance(msgs, list):
-                new = [admit(m) if isinstance(m, BaseMessage) else m for m in msgs]
-                return dataclasses.replace(result, update={**result.update, "messages": new})
-        return result
+        def admit_item(item: ToolResult) -> ToolResult:
+            if isinstance(item, ToolMessage):
+                return cast(ToolMessage, admit(item))
+            if isinstance(item, Command) and isinstance(item.update, dict):
+                msgs = item.update.get("messages")
+                if isinstance(msgs, list):
+                    new = [admit(m) if isinstance(m, BaseMessage) else m for m in msgs]
+                    return dataclasses.replace(item, update={**item.update, "messages": new})
+            return item
+
+        if isinstance(result, list):
+            return [admit_item(item) for item in result]
+        return admit_item(result)
 
     def _blocked_call(self, call: Mapping[str, Any], reason: str) -> ToolMessage:
         return self._error_message(call, f"ctxguard blocked this call: {reason}")
@@ -493,8 +536,10 @@ def _tool_name(tool_call_id: str, history: Sequence[BaseMessage]) -> str:
     return "unknown"
 
 
-def _result_texts(result: ToolResult) -> list[str]:
+def _result_texts(result: ToolOutput) -> list[str]:
     """Every text of a tool's result, in the order ``_admit_result`` puts them back."""
+    if isinstance(result, list):
+        return [t for item in result for t in _result_texts(item)]
     if isinstance(result, ToolMessage):
         return _messages.texts(result)
     if isinstance(result, Command) and isinstance(result.update, dict):
@@ -514,7 +559,9 @@ def _plain(value: Any) -> Any:
 
 
 def _is_final(msg: BaseMessage) -> bool:
-    return isinstance(msg, AIMessage) and not msg.tool_calls and not msg.invalid_tool_calls
+    # create_agent ends the run on an AIMessage without (valid) tool calls: invalid ones run nothing,
+    # so a message carrying only those is the answer the user sees and is checked as one.
+    return isinstance(msg, AIMessage) and not msg.tool_calls
 
 
 def _model_response(response: ModelResult) -> ModelResponse[Any]:
@@ -525,12 +572,33 @@ def _model_response(response: ModelResult) -> ModelResponse[Any]:
     return response
 
 
-def _replace_result(response: ModelResult, result: list[BaseMessage]) -> ModelResult:
+_KEEP: Any = object()
+
+
+def _replace_result(response: ModelResult, result: list[BaseMessage], structured_response: Any = _KEEP) -> ModelResult:
     inner = _model_response(response)
-    new = ModelResponse(result=result, structured_response=inner.structured_response)
+    structured = inner.structured_response if structured_response is _KEEP else structured_response
+    new = ModelResponse(result=result, structured_response=structured)
     if isinstance(response, ExtendedModelResponse):
         return ExtendedModelResponse(model_response=new, command=response.command)
     return new
+
+
+def _structured_text(value: Any) -> str:
+    """A structured response (a pydantic model, a dataclass, a dict) as the JSON text a user would read."""
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _refused(msg: BaseMessage, reason: str) -> BaseMessage:
+    """A refused answer: a short notice, and none of the model's other texts (invalid calls, raw extras)."""
+    update: dict[str, Any] = {"content": f"ctxguard blocked this answer: {reason}", "additional_kwargs": {}}
+    if isinstance(msg, AIMessage):
+        update["invalid_tool_calls"] = []
+    return msg.model_copy(update=update)
 
 
 def _not_called(exc: Exception) -> AIMessage:
