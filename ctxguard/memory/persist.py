@@ -7,12 +7,14 @@
 
 Why this shape: a memory file is exactly where a poisoned entry would be promoted to trusted (edit
 its label) or kept alive (edit its expiry). Each label is signed with ``LabelSigner`` over the label
-and the content hash, and a record MAC binds the id, expiry and metadata to that signature, so one
-edited entry reads back with a fail-closed label (lowest trust, highest confidentiality, unverified:
-out of scope for every tenant session) while the rest load. The vectors cannot be checked entry by
-entry cheaply, so the index file is pinned by hash in the signed manifest and any change to it (or a
-wrong key) refuses the whole load. A save writes a new generation next to the old one and commits by
-renaming the manifest, so a crash mid-save leaves the previous store readable.
+and the content hash, and a record MAC binds the id, expiry and metadata to that signature and to the
+store (a random ``store_id`` in the signed manifest: a line copied from another store saved with the
+same key does not verify here), so one edited entry reads back with a fail-closed label (lowest
+trust, highest confidentiality, unverified: out of scope for every tenant session) while the rest
+load. The vectors cannot be checked entry by entry cheaply, so the index file is pinned by hash in
+the signed manifest and any change to it (or a wrong key) refuses the whole load. A save writes a new
+generation next to the old one and commits by renaming the manifest, so a crash mid-save leaves the
+previous store readable.
 """
 
 from __future__ import annotations
@@ -50,16 +52,28 @@ class StoredEntry:
     expires_at: float | None
 
 
+def _record(
+    store_id: str | None, id_: int, metadata: Mapping[str, Any], expires_at: object, label_sig: object
+) -> dict[str, Any]:
+    """What the record MAC covers; stores saved before ``store_id`` existed have none and bind no store."""
+    record = {"id": id_, "metadata": dict(metadata), "expires_at": expires_at, "label_sig": label_sig}
+    if store_id is not None:
+        record["store"] = store_id
+    return record
+
+
 def encode_entry(
-    signer: LabelSigner, id_: int, text: str, label: Label, metadata: Mapping[str, Any], expires_at: float | None
+    signer: LabelSigner, id_: int, text: str, label: Label, metadata: Mapping[str, Any], expires_at: float | None,
+    store_id: str | None = None,
 ) -> str:
     signed = signer.sign(label)
-    record = {"id": id_, "metadata": dict(metadata), "expires_at": expires_at, "label_sig": signed[SIGNATURE_KEY]}
+    record = _record(store_id, id_, metadata, expires_at, signed[SIGNATURE_KEY])
     mac = signer.sign_payload(_canonical(record))
+    record.pop("store", None)  # implied by the manifest, not repeated on every line
     return _canonical({**record, "text": text, "label": signed[METADATA_KEY], "sig": mac}) + "\n"
 
 
-def decode_entry(signer: LabelSigner, line: str, lineno: int) -> StoredEntry:
+def decode_entry(signer: LabelSigner, line: str, lineno: int, store_id: str | None = None) -> StoredEntry:
     """One line back to an entry; a structurally broken line is an error, a forged one fails closed."""
     try:
         raw = json.loads(line)
@@ -76,7 +90,7 @@ def decode_entry(signer: LabelSigner, line: str, lineno: int) -> StoredEntry:
         or not (expires_at is None or isinstance(expires_at, int | float))
     ):
         raise IntegrityError(f"memory entries line {lineno} has fields of the wrong type")
-    record = {"id": id_, "metadata": metadata, "expires_at": expires_at, "label_sig": raw.get("label_sig")}
+    record = _record(store_id, id_, metadata, expires_at, raw.get("label_sig"))
     meta: dict[str, Any] = {METADATA_KEY: payload}
     # Without a valid record MAC the label signature is withheld, so verify() fails closed but still
     # reports the claimed source and tenant for the operator.
@@ -184,6 +198,8 @@ def read_manifest(root: Path, signer: LabelSigner) -> dict[str, Any]:
     for key in ("index_file", "entries_file", "index_sha256"):
         if not isinstance(manifest.get(key), str) or "/" in manifest[key] or "\\" in manifest[key]:
             raise IntegrityError(f"memory store manifest field {key!r} is invalid")
+    if not (manifest.get("store_id") is None or isinstance(manifest["store_id"], str)):
+        raise IntegrityError("memory store manifest field 'store_id' is invalid")
     return manifest
 
 
@@ -207,6 +223,6 @@ def read_entries(root: Path, manifest: Mapping[str, Any], signer: LabelSigner) -
         try:
             for lineno, line in enumerate(f, 1):
                 if line.strip():
-                    yield decode_entry(signer, line, lineno)
+                    yield decode_entry(signer, line, lineno, manifest.get("store_id"))
         except UnicodeDecodeError:
             raise IntegrityError(f"memory store entries file {path.name!r} is not UTF-8") from None

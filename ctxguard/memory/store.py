@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -175,6 +176,7 @@ class TrustScopedStore:
         self._columns = LabelColumns()
         self._version = 0
         self._selectors: OrderedDict[Scope, _Selector] = OrderedDict()
+        self._store_id: str | None = secrets.token_hex(16)  # binds saved entries to this store (persist.py)
         if self.embedding.dim is not None:
             self._ensure_index(self.embedding.dim)
 
@@ -405,9 +407,9 @@ class TrustScopedStore:
             return isinstance(id, int) and 0 <= id < len(self._labels) and self._labels[id] is not None
 
     # ---- removing -------------------------------------------------------------------------------
-    def delete(self, ids: int | Iterable[int]) -> int:
+    def delete(self, ids: int | np.integer[Any] | Iterable[int]) -> int:
         """Remove entries; how many were removed (ids not in the store are ignored)."""
-        wanted = [ids] if isinstance(ids, int) else list(ids)
+        wanted = [ids] if isinstance(ids, int | np.integer) else list(ids)
         for i in wanted:
             if not isinstance(i, int | np.integer) or isinstance(i, bool):
                 raise TypeError(f"ids must be integers, not {type(i).__name__}")
@@ -442,7 +444,7 @@ class TrustScopedStore:
             cols = self._columns
             lines = (
                 _persist.encode_entry(signer, i, self._texts[i] or "", label, self._metadata[i] or {},
-                                      _finite(cols.expires[i]))
+                                      _finite(cols.expires[i]), self._store_id)
                 for i, label in enumerate(self._labels) if label is not None
             )
             header = {
@@ -451,6 +453,7 @@ class TrustScopedStore:
                 "next_id": cols.size,
                 "embedding": self._embedding_spec,
                 "untrusted_ttl_seconds": self.untrusted_ttl_seconds,
+                "store_id": self._store_id,
             }
             _persist.write_store(Path(path), faiss=self._faiss, index=self._index, lines=lines, header=header,
                                  signer=signer)
@@ -502,6 +505,7 @@ class TrustScopedStore:
         entry_ids = np.array([e.id for e in entries], dtype=np.int64)
         if len(entries) != count or not np.array_equal(index_ids, entry_ids) or (count and entry_ids[-1] >= next_id):
             raise IntegrityError(f"memory store entries in {str(root)!r} do not match its index")
+        store._store_id = manifest.get("store_id")
         store._restore(index, entries, next_id)
         return store
 

@@ -14,7 +14,9 @@ policy blocks is stored as a one-line placeholder with the reason, so a tool cal
 **Read.** Each stored message is admitted again, into the model, with its stored label: a label that
 fails verification (edited, forged, copied onto other text, signed with another key) gives the
 lowest trust, which no tenant session's scope admits; out-of-scope messages are dropped; untrusted
-ones come back spotlit. The ctxguard keys are stripped from what ``get`` returns, because
+ones come back spotlit. The role is not covered by the signature, so a message whose role implies
+another source than its label names (a tool result edited into a ``system`` or ``user`` turn) is
+dropped as well. The ctxguard keys are stripped from what ``get`` returns, because
 OpenAI-style LLM adapters copy ``additional_kwargs`` into the API request. ``recall`` returns each
 message with the Decision that admitted it, so a caller can see the label.
 
@@ -51,6 +53,7 @@ from ._keys import label_entries, without_ctxguard_keys
 
 FORMAT = "ctxguard-llamaindex-chat-memory/1"
 READ_SOURCE = "memory:chat"
+ASSISTANT_SOURCE = "model:assistant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +129,8 @@ class GuardedChatMemory(BaseMemory):
         text = _text(message)
         source = write_source(message)
         if source is None:
-            return text, {"source": "model:assistant", "direction": Direction.INTO_MEMORY,
-                          "label": self._session.derived_label(text, "model:assistant")}
+            return text, {"source": ASSISTANT_SOURCE, "direction": Direction.INTO_MEMORY,
+                          "label": self._session.derived_label(text, ASSISTANT_SOURCE)}
         return text, {"source": source, "direction": Direction.INTO_MEMORY}
 
     def _stored(self, message: ChatMessage, decision: Decision) -> ChatMessage:
@@ -176,6 +179,8 @@ class GuardedChatMemory(BaseMemory):
 
     def _recalled(self, message: ChatMessage, decision: Decision) -> RecalledMessage | None:
         if not decision.allowed or not self._scope.permits(decision.label):
+            return None
+        if decision.label.source != (write_source(message) or ASSISTANT_SOURCE):
             return None
         return RecalledMessage(_with_text(message, decision.text, without_ctxguard_keys(message.additional_kwargs)),
                                decision)

@@ -155,5 +155,16 @@ class GuardedRetriever(BaseRetriever):
                 return self._refused(exc)
         return await self._admission.apostprocess_nodes(nodes, query_bundle)
 
+    # The wrapped retriever's retrieve() already followed IndexNode links before admission; following
+    # them again here (BaseRetriever.retrieve does, after _retrieve) would append the linked object's
+    # nodes unadmitted.
+    def _handle_recursive_retrieval(self, query_bundle: QueryBundle, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
+        return nodes
+
+    async def _ahandle_recursive_retrieval(
+        self, query_bundle: QueryBundle, nodes: list[NodeWithScore]
+    ) -> list[NodeWithScore]:
+        return nodes
+
     def __repr__(self) -> str:
         return f"GuardedRetriever({type(self._inner).__name__}, session={self._session.id!r})"

@@ -11,8 +11,12 @@ keeps its metadata, so the model sees the same tool. On each call:
    spotlit as untrusted, marked when it holds an injection); a blocked output becomes an error
    ``ToolOutput`` with the reason. ``raw_output`` is replaced by that text, since agents may show it.
 
-Exceptions the tool raises propagate unchanged (agent workflows rely on some of them). Non-text
-output blocks (images, audio) are not passed on: ctxguard cannot inspect them.
+An exception the tool raises is output too: agents put ``str(exception)`` into the model's context
+(``FunctionTool`` does not catch, the agent workflow does), where it could carry an injection or a
+customer's data past step 2. So its message is admitted like any output and returned as an error
+``ToolOutput`` (the exception object is not attached). The one exception that propagates is the
+workflow's ``WaitingForEvent``, which pauses a step for human input. Non-text output blocks (images,
+audio) are not passed on: ctxguard cannot inspect them.
 """
 
 from __future__ import annotations
@@ -21,8 +25,14 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+try:  # workflows >= 2.9: the exception that pauses a step waiting for an event; it must propagate
+    from workflows.runtime.types.results import WaitingForEvent as _Propagated
+except ImportError:  # pragma: no cover - older workflows
+    _Propagated = None  # type: ignore[assignment,misc]
+
 from llama_index.core.tools import BaseTool, FunctionTool, ToolMetadata, ToolOutput
 from llama_index.core.tools.types import AsyncBaseTool
+from llama_index.core.workflow import Context
 
 from ctxguard import Decision, Session
 
@@ -52,8 +62,12 @@ class GuardedTool(AsyncBaseTool):
     def _named(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """The call as name -> value: positional arguments take the schema's parameter names in order."""
         named = {(self._params[i] if i < len(self._params) else f"arg{i}"): v for i, v in enumerate(args)}
-        named.update({k: v for k, v in kwargs.items() if k != self._context_param})
+        named.update({k: v for k, v in kwargs.items() if not self._is_context(k, v)})
         return named
+
+    def _is_context(self, name: str, value: Any) -> bool:
+        """The workflow ``Context`` a FunctionTool takes; any other value under that name is checked."""
+        return name == self._context_param and isinstance(value, Context)
 
     def _as_called(
         self, allowed: Mapping[str, Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
@@ -61,7 +75,7 @@ class GuardedTool(AsyncBaseTool):
         """The checked arguments, back in the shape of the original call (context passed through)."""
         names = list(self._named(args, {}))
         new_args = tuple(allowed.get(n) for n in names)
-        new_kwargs = {k: (v if k == self._context_param else allowed.get(k)) for k, v in kwargs.items()}
+        new_kwargs = {k: (v if self._is_context(k, v) else allowed.get(k)) for k, v in kwargs.items()}
         return new_args, new_kwargs
 
     def _refusal(self, decision: Decision, what: str, raw_input: dict[str, Any]) -> ToolOutput:
@@ -76,6 +90,13 @@ class GuardedTool(AsyncBaseTool):
         return ToolOutput(content=decision.text, tool_name=self._name, raw_input=raw_input,
                           raw_output=decision.text, is_error=output.is_error)
 
+    def _failed(self, exc: Exception, raw_input: dict[str, Any]) -> ToolOutput:
+        """The tool's exception as an error output, to be admitted like any other (or re-raised)."""
+        if _Propagated is not None and isinstance(exc, _Propagated):
+            raise exc
+        return ToolOutput(content=f"Error: {type(exc).__name__}: {exc}", tool_name=self._name,
+                          raw_input=raw_input, raw_output=None, is_error=True)
+
     def call(self, *args: Any, **kwargs: Any) -> ToolOutput:
         named = self._named(args, kwargs)
         decision = self._session.check_tool_call(self._name, named)
@@ -83,10 +104,13 @@ class GuardedTool(AsyncBaseTool):
             return self._refusal(decision, "blocked the call to", named)
         new_args, new_kwargs = self._as_called(decision.args or {}, args, kwargs)
         tool = self._tool
-        if isinstance(tool, AsyncBaseTool):
-            output = tool.call(*new_args, **new_kwargs)
-        else:
-            output = tool(*new_args, **new_kwargs)
+        try:
+            if isinstance(tool, AsyncBaseTool):
+                output = tool.call(*new_args, **new_kwargs)
+            else:
+                output = tool(*new_args, **new_kwargs)
+        except Exception as exc:
+            output = self._failed(exc, named)
         return self._result(output, self._session.admit(output.content, f"tool:{self._name}"), named)
 
     async def acall(self, *args: Any, **kwargs: Any) -> ToolOutput:
@@ -96,10 +120,13 @@ class GuardedTool(AsyncBaseTool):
             return self._refusal(decision, "blocked the call to", named)
         new_args, new_kwargs = self._as_called(decision.args or {}, args, kwargs)
         tool = self._tool
-        if isinstance(tool, AsyncBaseTool):
-            output = await tool.acall(*new_args, **new_kwargs)
-        else:
-            output = await asyncio.to_thread(tool, *new_args, **new_kwargs)
+        try:
+            if isinstance(tool, AsyncBaseTool):
+                output = await tool.acall(*new_args, **new_kwargs)
+            else:
+                output = await asyncio.to_thread(tool, *new_args, **new_kwargs)
+        except Exception as exc:
+            output = self._failed(exc, named)
         return self._result(output, await self._session.aadmit(output.content, f"tool:{self._name}"), named)
 
     def __repr__(self) -> str:
