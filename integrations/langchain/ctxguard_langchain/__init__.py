@@ -4,7 +4,7 @@
   tool output and retrieval of any run (LCEL chains, agents); stops the run on a block. Callbacks
   cannot rewrite content.
 * ``CtxGuardMiddleware`` (needs the ``agents`` extra, ``langchain`` v1): rewrites what the model sees
-  and what tools get inside ``create_agent``.
+  and what tools get inside ``create_agent``; one session, or one per ``thread_id`` (``session_factory=``).
 * ``GuardedRetriever``: any retriever, scoped to the session's tenant and clearance, documents
   checked on their signed labels and returned redacted; ``label_documents`` signs them at ingestion.
 """
@@ -26,8 +26,14 @@ __all__ = [
 
 # The middleware needs `langchain` v1 (the `agents` extra); the rest of the package does not.
 try:
-    from .middleware import CtxGuardMiddleware, aguarded_stream, guarded_stream
+    from .middleware import (
+        CtxGuardMiddleware,
+        MissingThreadId,
+        SessionUnavailable,
+        aguarded_stream,
+        guarded_stream,
+    )
 except ImportError:  # pragma: no cover - langchain not installed, or the module not present
     pass
 else:
-    __all__ += ["CtxGuardMiddleware", "aguarded_stream", "guarded_stream"]
+    __all__ += ["CtxGuardMiddleware", "MissingThreadId", "SessionUnavailable", "aguarded_stream", "guarded_stream"]

@@ -58,8 +58,15 @@ Ordering: put ``CtxGuardMiddleware`` last in ``middleware=[...]``. The first mid
 outermost, so the last one sees the request exactly as the model will and the tool call exactly as
 the tool will, after every other middleware changed them.
 
-One middleware instance holds one ``Session``: one principal's conversation. Build one agent (or
-one middleware) per conversation; the admission cache and the pseudonym vault are per session.
+Sessions: a ``Session`` is one principal's conversation (tenant scope, pseudonym vault, provenance,
+budget, and here the admission cache). ``CtxGuardMiddleware(session)`` and
+``CtxGuardMiddleware(firewall, principal=..., tenant=...)`` guard one conversation.
+For one agent serving many users, ``CtxGuardMiddleware(firewall, session_factory=fn)`` keeps one
+session per LangGraph ``thread_id`` (read from the run's config in every hook), opened by
+``fn(config)`` from the principal and tenant the *server* put in ``config["configurable"]``, never
+from message content; bounded (``max_sessions``, least recently used closed first) and thread-safe.
+A run without a ``thread_id`` raises ``MissingThreadId``; a factory that fails blocks the model call
+and the tool calls of that run. See ``ctxguard_langchain._sessions``.
 
 Fail closed: an exception inside ctxguard blocks (the session's checks already do that; this
 adapter turns its own failures into a blocked call, a withheld result or an answer that was not
@@ -74,8 +81,10 @@ import dataclasses
 import json
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, cast
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
@@ -89,6 +98,7 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
+from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel
@@ -98,6 +108,7 @@ from ctxguard.approvals import Approver
 from ctxguard.decision import Action
 
 from . import _messages
+from ._sessions import ConversationTable, MissingThreadId, SessionFactory, SessionUnavailable, run_config, thread_id_of
 from ._streaming import aguarded_stream, guarded_stream
 
 # The source under which the model's own earlier output is re-admitted (Session.admit_derived).
@@ -120,62 +131,32 @@ class _Pending:
     texts: tuple[str, ...]
 
 
-class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
-    """Enforces a ctxguard policy on everything a ``create_agent`` agent reads, calls and answers.
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """The middleware's options, shared by every conversation it guards."""
 
-    ``CtxGuardMiddleware(session)`` uses a session you opened; ``CtxGuardMiddleware(firewall,
-    principal=..., tenant=..., clearance=...)`` opens one (``close()`` ends it). ``approver`` is any
-    ctxguard approver (see ``ctxguard.approvals``); with a session it is installed on that session
-    unless the session already has another one.
+    interrupt_on_approval: bool
+    check_final_answer: bool
+    tool_sources: Mapping[str, str]
+    system_notice: bool
+
+    def source_for_tool(self, name: str) -> str:
+        return self.tool_sources.get(name, f"tool:{name}")
+
+
+class _Conversation:
+    """One conversation's guard: its session and the message versions admitted in it.
+
+    The admission cache belongs with the session: a message admitted in one session was redacted with
+    that session's vault and scoped to its tenant, so another conversation must admit it afresh.
     """
 
-    def __init__(
-        self,
-        guard: Session | Firewall,
-        *,
-        principal: str | None = None,
-        tenant: str = "",
-        clearance: str | None = None,
-        approver: Approver | None = None,
-        interrupt_on_approval: bool = True,
-        check_final_answer: bool = True,
-        tool_sources: Mapping[str, str] | None = None,
-        system_notice: bool = True,
-    ) -> None:
-        super().__init__()
-        if isinstance(guard, Session):
-            if principal is not None or tenant or clearance is not None:
-                raise TypeError("principal, tenant and clearance are the session's: pass a Firewall to set them here")
-            if approver is not None:
-                if guard.approver is not None and guard.approver is not approver:
-                    raise ValueError("the session already has a different approver")
-                guard.approver = approver
-            self.session = guard
-            self._owns_session = False
-        elif isinstance(guard, Firewall):
-            if not principal:
-                raise TypeError("CtxGuardMiddleware(firewall, ...) needs principal= (who the conversation is with)")
-            self.session = guard.session(principal, tenant, clearance, approver=approver)
-            self._owns_session = True
-        else:
-            raise TypeError(f"CtxGuardMiddleware needs a ctxguard Session or Firewall, not {type(guard).__name__}")
-        self.interrupt_on_approval = interrupt_on_approval
-        self.check_final_answer = check_final_answer
-        self.tool_sources = dict(tool_sources or {})
-        self.system_notice = system_notice
+    def __init__(self, session: Session, settings: _Settings) -> None:
+        self.session = session
+        self.settings = settings
         # message key -> the version the model sees; written once per message version.
         self._views: dict[str, BaseMessage] = {}
         self._lock = threading.Lock()
-
-    # ---- public helpers ---------------------------------------------------------------------------
-    def source_for_tool(self, name: str) -> str:
-        """The source label a tool's output is admitted with: ``tool_sources[name]`` or ``tool:<name>``."""
-        return self.tool_sources.get(name, f"tool:{name}")
-
-    def close(self) -> None:
-        """End the session if this middleware opened it (a session you passed in stays yours)."""
-        if self._owns_session:
-            self.session.close()
 
     # ---- before (and after) the model -------------------------------------------------------------
     def wrap_model_call(
@@ -192,7 +173,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         except Exception as exc:  # fail closed: the model is not called with content nobody checked
             return _not_called(exc)
         response = handler(guarded)
-        if not self.check_final_answer:
+        if not self.settings.check_final_answer:
             return response
         return self._checked_response(response)
 
@@ -210,7 +191,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         except Exception as exc:
             return _not_called(exc)
         response = await handler(guarded)
-        if not self.check_final_answer:
+        if not self.settings.check_final_answer:
             return response
         return await asyncio.to_thread(self._checked_response, response)
 
@@ -248,7 +229,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         if isinstance(msg, HumanMessage) or (isinstance(msg, ChatMessage) and msg.role == "user"):
             return "user"
         if isinstance(msg, ToolMessage):
-            return self.source_for_tool(msg.name or _tool_name(msg.tool_call_id, history))
+            return self.settings.source_for_tool(msg.name or _tool_name(msg.tool_call_id, history))
         return DERIVED
 
     def _check_text(self, text: str, source: str) -> Decision:
@@ -262,7 +243,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         return await self.session.aadmit(text, source=source)
 
     def _with_notice(self, system: SystemMessage | None) -> SystemMessage | None:
-        notice = self.session.system_notice() if self.system_notice else ""
+        notice = self.session.system_notice() if self.settings.system_notice else ""
         if not notice:
             return system
         if system is None:
@@ -357,7 +338,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             return to_run
         result: ToolOutput = await handler(to_run)
         try:
-            source = self.source_for_tool(call["name"])
+            source = self.settings.source_for_tool(call["name"])
             texts = _result_texts(result)
             admitted = [await self.session.aadmit(t, source=source) for t in texts]
             answers = [await self.session.acheck_output(t) for t in texts] if self._ends_run(request) else []
@@ -370,7 +351,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     def _decide(self, call: Mapping[str, Any]) -> Decision:
         name, args = call["name"], call.get("args") or {}
         s = self.session
-        if not (self.interrupt_on_approval and s.approver is None):
+        if not (self.settings.interrupt_on_approval and s.approver is None):
             return s.check_tool_call(name, args)
         decision = s.check_tool_call_deferred(name, args)
         if decision.action is Action.REQUIRE_APPROVAL and decision.enforced:
@@ -383,7 +364,7 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     async def _adecide(self, call: Mapping[str, Any]) -> Decision:
         name, args = call["name"], call.get("args") or {}
         s = self.session
-        if not (self.interrupt_on_approval and s.approver is None):
+        if not (self.settings.interrupt_on_approval and s.approver is None):
             return await s.acheck_tool_call(name, args)
         decision = await asyncio.to_thread(s.check_tool_call_deferred, name, args)
         if decision.action is Action.REQUIRE_APPROVAL and decision.enforced:
@@ -405,11 +386,11 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         return request.override(tool_call={**call, "args": args})
 
     def _admit_tool_text(self, text: str, tool: str) -> Decision:
-        return self.session.admit(text, source=self.source_for_tool(tool))
+        return self.session.admit(text, source=self.settings.source_for_tool(tool))
 
     def _ends_run(self, request: ToolCallRequest) -> bool:
         """Whether the tool's result is the run's answer (a ``return_direct`` tool), checked as one."""
-        return self.check_final_answer and bool(getattr(request.tool, "return_direct", False))
+        return self.settings.check_final_answer and bool(getattr(request.tool, "return_direct", False))
 
     def _admit_result(self, result: ToolOutput, call: Mapping[str, Any], admitted: list[Decision],
                       answers: Sequence[Decision] = ()) -> ToolOutput:
@@ -461,6 +442,210 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     def _remember(self, key: str, view: BaseMessage) -> None:
         with self._lock:
             self._views.setdefault(key, view)
+
+
+class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
+    """Enforces a ctxguard policy on everything a ``create_agent`` agent reads, calls and answers.
+
+    Three ways to give it sessions:
+
+    * ``CtxGuardMiddleware(session)``: a session you opened, for an agent that serves one conversation.
+    * ``CtxGuardMiddleware(firewall, principal=..., tenant=..., clearance=...)``: opens that one session
+      (``close()`` ends it).
+    * ``CtxGuardMiddleware(firewall, session_factory=fn)``: one agent serving many users. Each LangGraph
+      conversation (``config["configurable"]["thread_id"]``) gets its own session, opened on its first
+      model or tool call by ``fn(config)`` with the run's ``RunnableConfig``, and kept for later runs of
+      the same thread (its admission cache with it) until ``max_sessions`` newer conversations push it
+      out (least recently used first; an evicted session is closed, and the thread's next run opens a
+      fresh one that admits the checkpointed history again).
+
+    With a factory the principal and tenant must come from the application, never from the
+    conversation: read them in ``fn`` from ``config["configurable"]``, which your server fills in from
+    its own authentication (``agent.invoke(inputs, {"configurable": {"thread_id": t, "user_id": u,
+    "tenant": org}})``), not from message content or anything a model or a user wrote. The
+    ``thread_id`` must be bound to that user by the server as well (it already selects the user's
+    checkpointed history). A run without a ``thread_id`` raises ``MissingThreadId``: there is no
+    shared fallback session. A factory that raises, or returns anything but a new, open ``Session`` of
+    ``firewall`` (one already serving another thread is refused too), fails closed: the model is not
+    called (the run ends on an ``AIMessage`` saying so) and no tool runs (an error ``ToolMessage``).
+    The middleware owns the sessions its factory returns: ``close()`` closes them all.
+
+    ``approver`` is any ctxguard approver (see ``ctxguard.approvals``); with a session it is installed
+    on that session unless the session already has another one. With a factory, give the approver
+    to the sessions the factory opens.
+    """
+
+    def __init__(
+        self,
+        guard: Session | Firewall,
+        *,
+        principal: str | None = None,
+        tenant: str = "",
+        clearance: str | None = None,
+        approver: Approver | None = None,
+        interrupt_on_approval: bool = True,
+        check_final_answer: bool = True,
+        tool_sources: Mapping[str, str] | None = None,
+        system_notice: bool = True,
+        session_factory: SessionFactory | None = None,
+        max_sessions: int = 1024,
+    ) -> None:
+        super().__init__()
+        self._settings = _Settings(interrupt_on_approval=interrupt_on_approval, check_final_answer=check_final_answer,
+                                   tool_sources=MappingProxyType(dict(tool_sources or {})),
+                                   system_notice=system_notice)
+        self._single: _Conversation | None = None
+        self._table: ConversationTable[_Conversation] | None = None
+        self._owns_session = False
+        if session_factory is not None:
+            if not isinstance(guard, Firewall):
+                raise TypeError("session_factory= needs CtxGuardMiddleware(firewall, session_factory=...)")
+            if principal is not None or tenant or clearance is not None:
+                raise TypeError("with session_factory= the factory sets principal, tenant and clearance "
+                                "per conversation")
+            if approver is not None:
+                raise TypeError("with session_factory= give the approver to the sessions the factory opens")
+            if not callable(session_factory):
+                raise TypeError("session_factory must be a callable taking the run's RunnableConfig")
+            settings = self._settings
+            self._table = ConversationTable(firewall=guard, factory=session_factory,
+                                            wrap=lambda s: _Conversation(s, settings),
+                                            session_of=lambda c: c.session, max_sessions=max_sessions)
+        elif isinstance(guard, Session):
+            if principal is not None or tenant or clearance is not None:
+                raise TypeError("principal, tenant and clearance are the session's: pass a Firewall to set them here")
+            if approver is not None:
+                if guard.approver is not None and guard.approver is not approver:
+                    raise ValueError("the session already has a different approver")
+                guard.approver = approver
+            self._single = _Conversation(guard, self._settings)
+        elif isinstance(guard, Firewall):
+            if not principal:
+                raise TypeError("CtxGuardMiddleware(firewall, ...) needs principal= (who the conversation is with), "
+                                "or session_factory= (one session per conversation)")
+            self._single = _Conversation(guard.session(principal, tenant, clearance, approver=approver), self._settings)
+            self._owns_session = True
+        else:
+            raise TypeError(f"CtxGuardMiddleware needs a ctxguard Session or Firewall, not {type(guard).__name__}")
+
+    # ---- options (read-only: every conversation shares them) -----------------------------------------
+    @property
+    def interrupt_on_approval(self) -> bool:
+        return self._settings.interrupt_on_approval
+
+    @property
+    def check_final_answer(self) -> bool:
+        return self._settings.check_final_answer
+
+    @property
+    def tool_sources(self) -> Mapping[str, str]:
+        return self._settings.tool_sources
+
+    @property
+    def system_notice(self) -> bool:
+        return self._settings.system_notice
+
+    # ---- sessions --------------------------------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        """The session: the one given or opened, or with a factory the current run's (``session_for()``)."""
+        if self._single is not None:
+            return self._single.session
+        return self.session_for()
+
+    def session_for(self, config: RunnableConfig | None = None) -> Session:
+        """The session of ``config``'s conversation (default: the run in progress), opened if it has none.
+
+        For code that needs the same session as the middleware: a tool that takes ``config:
+        RunnableConfig`` and builds a ``GuardedRetriever`` for it, or ``guarded_stream(agent, inputs,
+        mw.session_for(config), config=config)``. Raises ``MissingThreadId`` without a ``thread_id`` and
+        ``SessionUnavailable`` when the factory fails.
+        """
+        if self._single is not None:
+            return self._single.session
+        assert self._table is not None
+        resolved = run_config(config)
+        thread_id_of(resolved)  # a clear MissingThreadId, also outside a run
+        return self._table.get(resolved or {}).session
+
+    @property
+    def threads(self) -> list[str]:
+        """With a factory: the ``thread_id``s that hold an open session, least recently used first."""
+        return self._table.threads() if self._table is not None else []
+
+    def source_for_tool(self, name: str) -> str:
+        """The source label a tool's output is admitted with: ``tool_sources[name]`` or ``tool:<name>``."""
+        return self._settings.source_for_tool(name)
+
+    def close(self) -> None:
+        """End the sessions this middleware opened (a session you passed in stays yours)."""
+        if self._table is not None:
+            self._table.close()
+        elif self._owns_session and self._single is not None:
+            self._single.session.close()
+
+    @contextmanager
+    def _conversation(self, config: RunnableConfig | None = None) -> Iterator[_Conversation]:
+        """The guard of the run's conversation, held (not evicted-and-closed) while a hook runs."""
+        if self._single is not None:
+            yield self._single
+            return
+        assert self._table is not None
+        with self._table.acquire(run_config(config)) as conversation:
+            yield conversation
+
+    # ---- hooks: find the conversation, let its guard do the work -------------------------------------
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelResult:
+        with ExitStack() as held:
+            try:
+                conversation = held.enter_context(self._conversation())
+            except SessionUnavailable as exc:  # fail closed: no session, no model call
+                return _no_session(exc)
+            return conversation.wrap_model_call(request, handler)
+        raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelResult:
+        with ExitStack() as held:
+            try:
+                conversation = held.enter_context(self._conversation())
+            except SessionUnavailable as exc:
+                return _no_session(exc)
+            return await conversation.awrap_model_call(request, handler)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolResult],
+    ) -> ToolResult:
+        with ExitStack() as held:
+            try:
+                conversation = held.enter_context(self._conversation(_tool_config(request)))
+            except SessionUnavailable as exc:  # fail closed: no session, the tool does not run
+                return _no_session_for_tool(request.tool_call, exc)
+            return conversation.wrap_tool_call(request, handler)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
+    ) -> ToolResult:
+        with ExitStack() as held:
+            try:
+                conversation = held.enter_context(self._conversation(_tool_config(request)))
+            except SessionUnavailable as exc:
+                return _no_session_for_tool(request.tool_call, exc)
+            return await conversation.awrap_tool_call(request, handler)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 # ---- approvals through a LangGraph interrupt ---------------------------------------------------------
@@ -601,10 +786,27 @@ def _refused(msg: BaseMessage, reason: str) -> BaseMessage:
     return msg.model_copy(update=update)
 
 
+def _no_session(exc: SessionUnavailable) -> AIMessage:
+    return AIMessage(content=f"{exc} (no session for this conversation); the model was not called.")
+
+
+def _no_session_for_tool(call: Mapping[str, Any], exc: SessionUnavailable) -> ToolMessage:
+    # Not registered in any admission cache: there is no session to register it with.
+    return ToolMessage(content=f"ctxguard blocked this call: {exc} (no session for this conversation)",
+                       tool_call_id=call.get("id") or "", name=call.get("name"), status="error")
+
+
+def _tool_config(request: ToolCallRequest) -> RunnableConfig | None:
+    """The tool call's run config: the ``ToolRuntime``'s when LangGraph gave one, else the context's."""
+    runtime = getattr(request, "runtime", None)
+    config = getattr(runtime, "config", None)
+    return cast("RunnableConfig", config) if isinstance(config, Mapping) else None
+
+
 def _not_called(exc: Exception) -> AIMessage:
     return AIMessage(content=f"ctxguard could not check the conversation (check failed: {type(exc).__name__}); "
                              "the model was not called.")
 
 
-__all__ = ["DERIVED", "CtxGuardMiddleware", "aguarded_stream", "approval_request", "approval_result",
-           "guarded_stream"]
+__all__ = ["DERIVED", "CtxGuardMiddleware", "MissingThreadId", "SessionFactory", "SessionUnavailable",
+           "aguarded_stream", "approval_request", "approval_result", "guarded_stream"]
