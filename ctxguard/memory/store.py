@@ -198,6 +198,9 @@ class TrustScopedStore:
         text (PII and secrets handled per the policy's ``into_memory`` strategies) under the decision's
         label (the session's tenant; ``hostile`` if an injection was found). A blocked write raises
         ``ctxguard.Blocked`` carrying the decision, and nothing is stored.
+
+        ``metadata`` is the caller's bookkeeping (ids, timestamps, tags) and is stored as given, not
+        scanned: put content in ``text``, and do not show ``MemoryHit.metadata`` to a model.
         """
         if not isinstance(session, Session):
             raise TypeError(f"session must be a ctxguard.Session, not {type(session).__name__}")
