@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import secrets
 import threading
 import uuid
@@ -23,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from ._patterns import compile_linear
 from .approvals import ApprovalRequest, ApprovalResult, ApprovalTimeout, Approver, ask_approver
 from .audit import AuditLog
 from .decision import Action, Decision, Direction, Finding
@@ -49,7 +49,12 @@ from .tokens import BudgetLedger, Tokenizer
 MAX_DECODED_SPANS = 256
 
 # What Session.record_event accepts as a string value: identifiers, class names, hashes; never prose.
-_SAFE_EVENT_VALUE = re.compile(r"[A-Za-z0-9_.:/\-]{0,128}")
+_SAFE_EVENT_VALUE = compile_linear(r"[A-Za-z0-9_.:/\-]{0,128}")
+
+
+def is_event_value(value: str) -> bool:
+    """Whether ``record_event`` takes ``value`` as it is (an identifier or hash, not prose)."""
+    return _SAFE_EVENT_VALUE.fullmatch(value) is not None
 
 # Argument names that say "this is where the data goes", for tools that do not declare it.
 DESTINATION_ARG_NAMES = frozenset({
@@ -273,14 +278,6 @@ class Session:
         return Scope(principal=self.principal, tenant=self.tenant, clearance=self.clearance,
                      confidentiality=self.policy.confidentiality, trust=self.policy.trust, min_trust=min_trust)
 
-    def derived_label(self, text: str, source: str = "model:output") -> Label:
-        """The label of content the model produced now: the join of everything admitted so far.
-
-        For adapters that store model output (a chat memory keeping an assistant turn): the turn
-        is no more trusted than the least trusted content that was in the context when it was made.
-        """
-        return self._derived_label(text, source)
-
     def content_hmac(self, text: str) -> str:
         """A keyed hash that identifies ``text`` in the audit log without revealing it."""
         return keyed_hash(self.firewall.signing_key, text, 64)
@@ -292,12 +289,12 @@ class Session:
         (no spaces, at most 128 characters), so prose, prompts and values are refused with a
         ``ValueError`` rather than written. Hash content with ``content_hmac`` first.
         """
-        if not _SAFE_EVENT_VALUE.fullmatch(type) or type in ("decision", "approval", "session_start", "session_end"):
+        if not is_event_value(type) or type in ("decision", "approval", "session_start", "session_end"):
             raise ValueError("event type must be an identifier and not one the firewall writes itself")
         for key, value in fields.items():
             if key in ("session", "principal", "tenant", "type"):
                 raise ValueError(f"event field {key!r} is reserved")
-            if isinstance(value, str) and not _SAFE_EVENT_VALUE.fullmatch(value):
+            if isinstance(value, str) and not is_event_value(value):
                 raise ValueError(f"event field {key!r} is not an identifier or hash; record content_hmac(text)")
             if value is not None and not isinstance(value, str | int | float | bool):
                 raise ValueError(f"event field {key!r} must be a str, number, bool or None")
@@ -360,7 +357,7 @@ class Session:
         # Real values go back in before the checks, not after: out_to_user strategies, canaries and
         # URL checks must judge the text the user will see, or echoing a pseudonym bypasses them.
         text, _, _ = self.vault.restore(text)
-        label = self._derived_label(text, "model:output")
+        label = self.derived_label(text, "model:output")
 
         def gather() -> tuple[list[Finding], dict[str, Any]]:
             findings = self._content_findings(text)
@@ -383,7 +380,7 @@ class Session:
         """
         text = _as_str(text, "text")
         source = _as_str(source, "source")
-        label = self._derived_label(text, source)
+        label = self.derived_label(text, source)
 
         def gather() -> tuple[list[Finding], dict[str, Any]]:
             return self._content_findings(text), {"text": text}
@@ -455,7 +452,7 @@ class Session:
                                  self.vault, restore=True)
         values = list(_flatten(args))
         joined = "\n".join(v for _, v in values)
-        label = self._derived_label(joined, f"tool_call:{tool}")
+        label = self.derived_label(joined, f"tool_call:{tool}")
 
         def gather() -> tuple[list[Finding], dict[str, Any]]:
             findings: list[Finding] = []
@@ -548,16 +545,12 @@ class Session:
         A tool call has several arguments, each checked alone; NER costs a few milliseconds per call
         whatever the length, so one batch over all of them instead of one call each.
         """
-        detectors = self.firewall.content_detectors
+        batchers = [getattr(d, "detect_many", None) for d in self.firewall.content_detectors]
+        if sum(1 for t in texts if t) < 2 or not any(callable(b) for b in batchers):
+            return [{} for _ in batchers]
         unique = list(dict.fromkeys(n for n in (normalize(t).text for t in texts if t) if n))
-        out: list[dict[str, list[Finding]]] = []
-        for d in detectors:
-            many = getattr(d, "detect_many", None)
-            if callable(many) and len(unique) > 1:
-                out.append(dict(zip(unique, many(unique), strict=True)))
-            else:
-                out.append({})
-        return out
+        return [dict(zip(unique, many(unique), strict=True)) if callable(many) and len(unique) > 1 else {}
+                for many in batchers]
 
     def _injection_findings(self, text: str, label: Label) -> list[Finding]:
         cfg = self.policy.model.detection.injection
@@ -695,7 +688,7 @@ class Session:
         # Content is identified by a keyed hash: a plain SHA-256 of a one-value tool call (an e-mail
         # address, a card number) could be reversed by hashing guesses.
         summary = decision.summary()
-        content_hmac = keyed_hash(self.firewall.signing_key, text, 64)
+        content_hmac = self.content_hmac(text)
         summary["label"]["sha256"] = content_hmac if summary["label"].get("sha256") else ""
         event: dict[str, Any] = {
             "type": "decision", "op": op, "source": source, "content_hmac": content_hmac,
@@ -837,8 +830,12 @@ class Session:
             return r.action, f"rules.{r.name}", r.reason
         return None
 
-    def _derived_label(self, text: str, source: str) -> Label:
-        """Label of content the model produced: joined from everything admitted so far."""
+    def derived_label(self, text: str, source: str = "model:output") -> Label:
+        """The label of content the model produced now: the join of everything admitted so far.
+
+        Public for adapters that store model output (a chat memory keeping an assistant turn): the
+        turn is no more trusted than the least trusted content in the context when it was made.
+        """
         labels = [s.label for s in self.segments.segments]
         own = Label.for_text(text, source=source, trust=self.policy.trust.highest, tenant=self.tenant,
                              confidentiality=self.policy.confidentiality.lowest)

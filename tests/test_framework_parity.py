@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from ctxguard_langchain import CtxGuardCallbackHandler
 from ctxguard_langchain import GuardedRetriever as LCGuardedRetriever
+from ctxguard_langchain.testing import HashingEmbeddings
 from ctxguard_llamaindex import GuardedRetriever as LIGuardedRetriever
 from ctxguard_llamaindex import HashingEmbedding as LIHashingEmbedding
 from ctxguard_llamaindex import guard_tool
 from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
 from langchain_core.tools import tool as lc_tool
 from langchain_core.vectorstores import InMemoryVectorStore
 from llama_index.core import VectorStoreIndex
@@ -27,7 +27,6 @@ from llama_index.core.tools import FunctionTool
 
 from ctxguard import Blocked, Firewall, Policy, Session
 from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY
-from ctxguard.memory.embedding import HashingEmbedding
 
 POLICY = """
 access:
@@ -60,17 +59,6 @@ QUERIES = [
 ]
 
 
-class _LCHashing(Embeddings):
-    def __init__(self) -> None:
-        self._embed = HashingEmbedding(dim=256)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self.embed_query(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return [float(x) for x in self._embed(text)]
-
-
 @pytest.fixture
 def fw(tmp_path: Path) -> Iterator[Firewall]:
     f = Firewall(Policy.from_yaml(POLICY), signing_key=b"parity-test-key-0123456789abcdef", audit=tmp_path / "a.jsonl")
@@ -93,7 +81,7 @@ def _signed_corpus(fw: Firewall) -> list[tuple[str, dict[str, str]]]:
 def _retrievers(fw: Firewall, session: Session) -> tuple[LCGuardedRetriever, LIGuardedRetriever]:
     corpus = _signed_corpus(fw)
     k = len(corpus)
-    store = InMemoryVectorStore(embedding=_LCHashing())
+    store = InMemoryVectorStore(embedding=HashingEmbeddings(dim=256))
     store.add_documents([Document(page_content=t, metadata=dict(m)) for t, m in corpus])
     lc = LCGuardedRetriever(store.as_retriever(search_kwargs={"k": k}), session, source="retriever:kb")
     nodes = [

@@ -63,8 +63,8 @@ def rewrite_value(value: Any, fn: Rewrite) -> Any:
     return value
 
 
-def texts(message: BaseMessage) -> list[str]:
-    """The non-empty texts ``rewrite`` would pass to its function, in its order."""
+def _collected(walk: Callable[[Rewrite], object]) -> list[str]:
+    """The non-empty texts a rewriting walk passes to its function, in its order."""
     found: list[str] = []
 
     def collect(text: str) -> str:
@@ -72,8 +72,13 @@ def texts(message: BaseMessage) -> list[str]:
             found.append(text)
         return text
 
-    rewrite(message, collect)
+    walk(collect)
     return found
+
+
+def texts(message: BaseMessage) -> list[str]:
+    """The non-empty texts ``rewrite`` would pass to its function, in its order."""
+    return _collected(lambda fn: rewrite(message, fn))
 
 
 def reasoning_texts(message: BaseMessage) -> list[str]:
@@ -105,15 +110,7 @@ def substitute(message: BaseMessage, replacements: list[str]) -> BaseMessage:
 
 def content_texts(content: str | list[str | dict[Any, Any]]) -> list[str]:
     """Every non-empty text of a content value, nested block texts included, in ``rewrite`` order."""
-    found: list[str] = []
-
-    def collect(text: str) -> str:
-        if text:
-            found.append(text)
-        return text
-
-    _rewrite_content(content, collect)
-    return found
+    return _collected(lambda fn: _rewrite_content(content, fn))
 
 
 def content_text(content: str | list[str | dict[Any, Any]]) -> str:

@@ -1,4 +1,4 @@
-"""A scripted chat model for tests, examples and benchmarks: no API key, no network.
+"""A scripted chat model and an offline embedding for tests, examples and benchmarks: no API key, no network.
 
 LangChain's own fake chat models do not implement ``bind_tools``, which ``create_agent`` calls on
 every model call. ``ScriptedChatModel`` does (it returns ``self.bind(tools=...)``), replies with the
@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, PrivateAttr
+
+from ctxguard.memory.embedding import HashingEmbedding
 
 Reply = AIMessage | Callable[[list[BaseMessage]], AIMessage]
 
@@ -92,3 +95,17 @@ class ScriptedChatModel(BaseChatModel):
             if run_manager is not None and piece:
                 run_manager.on_llm_new_token(piece, chunk=ChatGenerationChunk(message=chunk))
             yield ChatGenerationChunk(message=chunk)
+
+
+class HashingEmbeddings(Embeddings):
+    """LangChain's ``Embeddings`` over ctxguard's ``HashingEmbedding``: deterministic, no download,
+    ranks by shared words (for tests and demos; use a real model in production)."""
+
+    def __init__(self, dim: int = 384) -> None:
+        self._embed = HashingEmbedding(dim=dim)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self._embed(text)]

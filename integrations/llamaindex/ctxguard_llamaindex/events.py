@@ -16,7 +16,6 @@ for the life of a server that runs many sessions at once.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from llama_index.core.bridge.pydantic import PrivateAttr
@@ -41,10 +40,10 @@ from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.dispatcher import Dispatcher
 
 from ctxguard import Session
+from ctxguard.firewall import is_event_value
 from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY
 
 EVENT_TYPE = "llamaindex_event"
-_IDENTIFIER = re.compile(r"[A-Za-z0-9_.:/\-]{1,128}")
 
 
 class CtxGuardEventHandler(BaseEventHandler):
@@ -88,8 +87,12 @@ class CtxGuardEventHandler(BaseEventHandler):
         span = event.span_id or ""
         self._session.record_event(
             EVENT_TYPE, event=event.class_name(),
-            span=span if _IDENTIFIER.fullmatch(span) else self._session.content_hmac(span), **fields,
+            span=self._loggable(span), **fields,
         )
+
+    def _loggable(self, value: str) -> str:
+        """``value`` itself when it is an identifier the audit log takes, else its keyed hash."""
+        return value if value and is_event_value(value) else self._session.content_hmac(value)
 
     def _text(self, name: str, text: str) -> dict[str, Any]:
         return {f"{name}_hmac": self._session.content_hmac(text), f"{name}_chars": len(text)}
@@ -123,9 +126,7 @@ class CtxGuardEventHandler(BaseEventHandler):
         if isinstance(event, EmbeddingEndEvent):
             return {"chunks": len(event.chunks)}
         if isinstance(event, AgentToolCallEvent):
-            name = event.tool.get_name()
-            tool = name if _IDENTIFIER.fullmatch(name) else self._session.content_hmac(name)
-            return {"tool": tool, **self._text("arguments", event.arguments)}
+            return {"tool": self._loggable(event.tool.get_name()), **self._text("arguments", event.arguments)}
         if isinstance(event, ExceptionEvent):
             return {"error": type(event.exception).__name__}
         return None
