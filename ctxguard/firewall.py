@@ -31,6 +31,7 @@ from .detect.decode import scan_with_decoding
 from .detect.injection import InjectionDetector
 from .detect.normalize import normalize
 from .errors import Blocked, ConfigurationError
+from .flow.destinations import is_destination
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
 from .flow.provenance import SegmentStore
 from .flow.support import support
@@ -55,13 +56,6 @@ _SAFE_EVENT_VALUE = compile_linear(r"[A-Za-z0-9_.:/\-]{0,128}")
 def is_event_value(value: str) -> bool:
     """Whether ``record_event`` takes ``value`` as it is (an identifier or hash, not prose)."""
     return _SAFE_EVENT_VALUE.fullmatch(value) is not None
-
-# Argument names that say "this is where the data goes", for tools that do not declare it.
-DESTINATION_ARG_NAMES = frozenset({
-    "to", "cc", "bcc", "recipient", "recipients", "email", "address", "url", "uri", "endpoint", "webhook",
-    "host", "domain", "destination", "target_url", "callback_url",
-})
-
 
 def _entity(kind: str) -> tuple[str, str]:
     """(policy entity name, display name) for a finding kind: pii:EMAIL_ADDRESS, secret:AWS_ACCESS_KEY."""
@@ -468,7 +462,7 @@ class Session:
                     if self.fingerprints.copies_in(value):
                         findings.append(Finding("fingerprint", "exfil:confidential_copy", 0, len(value), 1.0,
                                                 field=path))
-                if tp.cls is ToolClass.EGRESS and _is_destination(tool, path, tp):
+                if tp.cls is ToolClass.EGRESS and _is_destination(path, value, tp):
                     findings += self._destination_findings(tp, path, value)
             if tp.cls is not ToolClass.READ_ONLY:
                 findings += self._support_findings(tool, values)
@@ -934,13 +928,11 @@ def _rewrite_args(
     return value
 
 
-def _is_destination(tool: str, path: str, tp: ToolPolicy) -> bool:
-    """Whether an argument names where data goes: declared in the policy, or a well-known name."""
-    name = path.split("[")[0].split(".")[0]
-    rule = tp.args.get(name)
-    if rule is not None and rule.destination:
-        return True
-    return name.lower() in DESTINATION_ARG_NAMES
+def _is_destination(path: str, value: str, tp: ToolPolicy) -> bool:
+    """Whether an argument names where data goes: declared in the policy, a destination-word name, or a
+    value that is nothing but addresses and URLs (see ctxguard.flow.destinations)."""
+    rule = tp.args.get(path.split("[")[0].split(".")[0])
+    return is_destination(path, value, declared=rule is not None and rule.destination)
 
 
 def _value_at(ctx: dict[str, Any], f: Finding) -> str:
