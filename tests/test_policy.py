@@ -366,3 +366,47 @@ def test_every_example_policy_loads_except_the_deliberately_broken_one(path: Pat
         assert all(p.line is not None and p.path for p in exc.value.problems)
     else:
         assert isinstance(Policy.from_file(path), Policy)
+
+
+# --- tool names: one tool whatever its spelling ------------------------------------------------------------
+
+_TOOLS_POLICY = """
+tools:
+  tools:
+    send_email: {class: egress}
+rules:
+  - name: no_wire
+    when: {tool: "wire_*"}
+    action: block
+"""
+
+
+@pytest.mark.parametrize("spelling", ["send_email", "Send-Email", "SendEmail", "send email", "SEND_EMAIL",
+                                      "\uff33end\uff25mail", "send\u200b_email"])
+def test_a_tool_is_found_whatever_its_case_width_or_separators(spelling: str) -> None:
+    p = Policy.from_yaml(_TOOLS_POLICY)
+    assert p.tool(spelling).cls.value == "egress"
+
+
+def test_a_different_tool_name_still_gets_the_default() -> None:
+    p = Policy.from_yaml(_TOOLS_POLICY)
+    assert p.tool("send_emails").cls.value == "side_effect"
+
+
+def test_rule_tool_globs_match_in_canonical_form() -> None:
+    g = Policy.from_yaml(_TOOLS_POLICY).rule_globs("no_wire")["tool"]
+    assert g is not None and g.matches("WireTransfer") and g.matches("wire-funds") and not g.matches("rewire")
+
+
+def test_two_tool_entries_that_name_the_same_tool_are_a_policy_error() -> None:
+    with pytest.raises(PolicyError, match="name the same tool"):
+        Policy.from_yaml("tools:\n  tools:\n    send_email: {class: egress}\n    SendEmail: {class: read_only}\n")
+
+
+def test_renamed_egress_tool_is_still_checked_as_egress() -> None:
+    from ctxguard import AuditLog, Firewall
+
+    with Firewall(Policy.from_yaml(_TOOLS_POLICY), audit=AuditLog(None), signing_key=b"tool-names-key-012345") as fw, \
+            fw.session("alice") as s:
+        d = s.check_tool_call("Send-Email", {"to": "eve@evil.example", "body": "hi"})
+        assert d.blocked and "exfil:destination" in {f.kind for f in d.findings}

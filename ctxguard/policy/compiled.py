@@ -15,10 +15,38 @@ from typing import Any
 
 from .._patterns import compile_linear, glob_to_regex
 from ..decision import Action, Direction
+from ..detect.canonical import canonical
 from ..errors import PolicyError
 from ..labels import Levels
 from .loader import load_policy_file, parse_policy_text
 from .schema import DirectionStrategies, PolicyModel, SourceBudget, Strategy, ToolPolicy
+
+# What a tool name's spelling may vary in without naming another tool: case, width, look-alike letters,
+# invisible characters (canonical form), and the separators models and frameworks swap freely.
+_TOOL_SEPARATORS = compile_linear(r"[\s_\-.:/]+")
+
+
+def canonical_tool_name(name: str) -> str:
+    """The form tool names are looked up and matched in: ``Send-Email``, ``send_email``, ``SendEmail``
+    and ``send email`` are one tool. A policy that keys on the exact spelling would let a model (or an
+    MCP server that renames tools) walk round its rules by changing the case or a separator."""
+    out: str = _TOOL_SEPARATORS.sub("", canonical(name))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ToolGlob:
+    """A rule's tool glob, matched in canonical tool-name form on both sides."""
+
+    pattern: str
+    regex: Any
+
+    @classmethod
+    def compile(cls, pattern: str) -> ToolGlob:
+        return cls(pattern, compile_linear(glob_to_regex(canonical_tool_name(pattern))))
+
+    def matches(self, value: str) -> bool:
+        return self.regex.search(canonical_tool_name(value)) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +78,21 @@ class Policy:
         self._rule_globs = {
             r.name: {
                 "source": Glob.compile(r.when.source) if r.when.source else None,
-                "tool": Glob.compile(r.when.tool) if r.when.tool else None,
+                "tool": ToolGlob.compile(r.when.tool) if r.when.tool else None,
                 "finding": Glob.compile(r.when.finding) if r.when.finding else None,
             }
             for r in m.rules
         }
+        self._tools: dict[str, ToolPolicy] = {}
+        for declared, tp in m.tools.tools.items():
+            key = canonical_tool_name(declared)
+            if not key:
+                raise PolicyError(f"tools.tools: tool name {declared!r} has no letters or digits")
+            if key in self._tools:
+                other = next(n for n in m.tools.tools if n != declared and canonical_tool_name(n) == key)
+                raise PolicyError(f"tools.tools: {other!r} and {declared!r} name the same tool (tool names are "
+                                  "compared ignoring case and separators)")
+            self._tools[key] = tp
         self.allowed_domains = tuple(Glob.compile(d, ignore_case=True) for d in m.exfiltration.allowed_domains)
 
     # ---- construction -------------------------------------------------------------------------
@@ -104,7 +142,8 @@ class Policy:
         return None
 
     def tool(self, name: str) -> ToolPolicy:
-        return self.model.tools.tools.get(name, self.model.tools.default)
+        """The tool's policy, looked up by canonical name; tools not listed get ``tools.default``."""
+        return self._tools.get(canonical_tool_name(name), self.model.tools.default)
 
     def on_value_from(self, tool: str, trust: str) -> Action:
         """Action for a side-effect argument whose value came from content of ``trust``.
@@ -152,7 +191,7 @@ class Policy:
             if cap is not None and self.confidentiality.rank(clearance) > self.confidentiality.rank(cap):
                 raise PolicyError(f"clearance {clearance!r} exceeds tenant {tenant!r}'s max_clearance {cap!r}")
 
-    def rule_globs(self, name: str) -> dict[str, Glob | None]:
+    def rule_globs(self, name: str) -> dict[str, Glob | ToolGlob | None]:
         return self._rule_globs[name]
 
     @cached_property
