@@ -162,6 +162,20 @@ class Firewall:
         approver: Approver | None = None,
         session_id: str | None = None,
     ) -> Session:
+        # Identity goes into every audit record and every scope decision: a wrong type here would
+        # surface far away (a JSON error in the audit log, a tenant that never matches), so say it now.
+        principal = _as_str(principal, "principal")
+        if not principal.strip():
+            raise ValueError("principal must name who the session acts for (a non-empty string)")
+        tenant = _as_str(tenant, "tenant")
+        if clearance is not None:
+            clearance = _as_str(clearance, "clearance")
+        if session_id is not None:
+            session_id = _as_str(session_id, "session_id")
+            if not is_event_value(session_id) or not session_id:
+                raise ValueError("session_id must be an identifier (letters, digits, _.:/-; at most 128 characters)")
+        if approver is not None and not callable(approver):
+            raise TypeError(f"approver must be callable, not {type(approver).__name__}")
         clearance = clearance or self.policy.model.access.default_clearance
         self.policy.clearance_allowed(tenant, clearance)
         return Session(self, principal=principal, tenant=tenant, clearance=clearance,

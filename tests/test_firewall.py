@@ -900,3 +900,21 @@ def test_tool_arguments_detected_in_one_batch_find_what_one_at_a_time_finds(tmp_
     assert any(f.kind.startswith("pii:") for f in batched.findings)
     assert key(batched) == key(alone)
     assert batched.action == alone.action
+
+
+# --- session identity: wrong types are clear errors at the call, not deep inside ---------------------------
+
+
+@pytest.mark.parametrize("kwargs", [{"principal": None}, {"principal": 3}, {"principal": b"alice"},
+                                    {"principal": "a", "tenant": None}, {"principal": "a", "clearance": 2},
+                                    {"principal": "a", "approver": "yes"}])
+def test_session_with_a_wrong_type_is_a_type_error(kwargs: dict[str, object]) -> None:
+    with Firewall(audit=AuditLog(None)) as fw, pytest.raises(TypeError):
+        fw.session(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kwargs", [{"principal": ""}, {"principal": "  "}, {"principal": "a", "session_id": "a b"},
+                                    {"principal": "a", "session_id": ""}])
+def test_session_with_an_empty_principal_or_a_prose_session_id_is_a_value_error(kwargs: dict[str, object]) -> None:
+    with Firewall(audit=AuditLog(None)) as fw, pytest.raises(ValueError):
+        fw.session(**kwargs)  # type: ignore[arg-type]
