@@ -43,11 +43,12 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Any, Final, Literal
 
+from ._patterns import compile_linear
 from .errors import IntegrityError
 
 __all__ = ["GENESIS", "AuditLog", "Problem", "ProblemKind", "VerifyReport", "verify"]
@@ -72,6 +73,28 @@ _RECORD_KEYS: Final = ("event", "hash", "prev", "seq", "ts")
 
 
 # --- encoding -------------------------------------------------------------------------------------
+
+
+# Names the model chooses (tool names, argument names, nested keys) are data: a hijacked model can
+# put a secret or an address where a name goes. One is written as it is only when it looks like a
+# name: a short identifier with no long random-looking run in it; anything else is replaced by a
+# keyed hash, which still lets a reader group records by it.
+_NAME = compile_linear(r"[A-Za-z0-9_.:/\-\[\]]{1,96}")
+_NAME_RUN = compile_linear(r"[A-Za-z0-9]{16,}")
+
+
+def is_log_safe_name(name: str) -> bool:
+    """Whether ``name`` (a tool, an argument path, a source) may go into a record as it is."""
+    from .detect.validators import looks_random
+
+    if _NAME.fullmatch(name) is None:
+        return False
+    return not any(looks_random(m.group()) for m in _NAME_RUN.finditer(name))
+
+
+def log_safe_name(name: str, keyed_hash: Callable[[str], str]) -> str:
+    """``name`` as a record may hold it: itself, or ``h:`` and 16 hex digits of ``keyed_hash(name)``."""
+    return name if is_log_safe_name(name) else "h:" + keyed_hash(name)[:16]
 
 
 def _canonical(obj: Any) -> str:

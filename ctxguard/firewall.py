@@ -23,8 +23,9 @@ from dataclasses import replace
 from typing import Any
 
 from ._patterns import compile_linear
+from ._unicode import scrub_surrogates
 from .approvals import ApprovalRequest, ApprovalResult, ApprovalTimeout, Approver, ask_approver
-from .audit import AuditLog
+from .audit import AuditLog, is_log_safe_name, log_safe_name
 from .decision import Action, Decision, Direction, Finding
 from .detect.base import Detector
 from .detect.decode import scan_with_decoding
@@ -357,7 +358,7 @@ class Session:
         tool = _as_str(tool, "tool")
         if not isinstance(args, Mapping):
             raise TypeError(f"args must be a mapping of argument names to values, not {type(args).__name__}")
-        return self._check_tool_call(tool, args, depth=0)
+        return self._check_tool_call(tool, _scrub_args(args), depth=0)
 
     def check_output(self, text: str) -> Decision:
         """An answer before it reaches the user: PII and secrets per out_to_user, exfiltration channels."""
@@ -402,7 +403,7 @@ class Session:
         tool = _as_str(tool, "tool")
         if not isinstance(args, Mapping):
             raise TypeError(f"args must be a mapping of argument names to values, not {type(args).__name__}")
-        return self._check_tool_call(tool, args, depth=0, defer=True)
+        return self._check_tool_call(tool, _scrub_args(args), depth=0, defer=True)
 
     def resolve_approval(
         self, tool: str, args: Mapping[str, Any], pending: Decision, answer: ApprovalResult | None
@@ -419,7 +420,7 @@ class Session:
         if not isinstance(answer, ApprovalResult) or not answer.approved:
             return self._amend(pending, Action.BLOCK, "rejected by approver", "approvals")
         if answer.args is not None and dict(answer.args) != dict(args):
-            edited = self._check_tool_call(tool, answer.args, depth=1, defer=True)
+            edited = self._check_tool_call(tool, _scrub_args(answer.args), depth=1, defer=True)
             if edited.action is Action.REQUIRE_APPROVAL and edited.enforced:
                 return self._amend(edited, Action.ALLOW, "approved by approver as edited", "approvals")
             return edited
@@ -514,15 +515,15 @@ class Session:
             if depth >= 3:
                 return self._amend(decision, Action.BLOCK, "too many edits in approval", "approvals")
             # An edited call is a new call: every check runs again, approval included.
-            return self._check_tool_call(tool, result.args, depth + 1)
+            return self._check_tool_call(tool, _scrub_args(result.args), depth + 1)
         return self._amend(decision, Action.ALLOW, "approved by approver", "approvals")
 
     def _amend(self, decision: Decision, action: Action, reason: str, rule: str) -> Decision:
         new = replace(decision, action=action, reason=reason, rule=rule,
                       args=decision.args if action is not Action.BLOCK else {})
-        summary = new.summary()
+        summary = self._log_safe(new.summary())
         summary["label"]["sha256"] = ""
-        record_id = self._record({"type": "approval", "op": "tool_call", "tool": decision.tool,
+        record_id = self._record({"type": "approval", "op": "tool_call", "tool": self._log_name(decision.tool),
                                   "of": decision.record_id, "decision": summary})
         return replace(new, record_id=record_id)
 
@@ -695,17 +696,41 @@ class Session:
             decision = replace(decision, enforced=False, text=text, args=dict(args) if args is not None else None)
         # Content is identified by a keyed hash: a plain SHA-256 of a one-value tool call (an e-mail
         # address, a card number) could be reversed by hashing guesses.
-        summary = decision.summary()
+        summary = self._log_safe(decision.summary())
         content_hmac = self.content_hmac(text)
         summary["label"]["sha256"] = content_hmac if summary["label"].get("sha256") else ""
         event: dict[str, Any] = {
-            "type": "decision", "op": op, "source": source, "content_hmac": content_hmac,
+            "type": "decision", "op": op, "source": self._log_name(source), "content_hmac": content_hmac,
             "chars": len(text), "decision": summary,
         }
         if args is not None:
-            event["args"] = sorted(str(k) for k in args)
+            event["args"] = sorted(self._log_name(str(k)) for k in args)
         record_id = self._record(event)
         return replace(decision, record_id=record_id)
+
+    def _log_name(self, name: str) -> str:
+        """A tool name, argument path or source as the audit log may hold it (see audit.log_safe_name);
+        a source keeps its family prefix ("tool_call:", "tool:") readable."""
+        family, sep, rest = name.partition(":")
+        if sep and rest and is_log_safe_name(family + sep):
+            return family + sep + log_safe_name(rest, self.content_hmac)
+        return log_safe_name(name, self.content_hmac)
+
+    def _log_safe(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """A decision summary with every model-chosen name made log-safe: the tool, the label's source,
+        each finding's field (and the reason that quotes it)."""
+        if summary.get("tool"):
+            summary["tool"] = self._log_name(summary["tool"])
+        summary["label"]["source"] = self._log_name(summary["label"]["source"])
+        reason = summary.get("reason", "")
+        for f in summary["findings"]:
+            field = f.get("field") or ""
+            if field and not is_log_safe_name(field):
+                safe = self._log_name(field)
+                reason = reason.replace(repr(field), repr(safe))
+                f["field"] = safe
+        summary["reason"] = reason
+        return summary
 
     def _conclude(
         self,
@@ -897,7 +922,20 @@ def _as_str(value: object, name: str) -> str:
     that some detectors (spaCy) refuse, which would turn every check into a fail-closed block."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-    return value if type(value) is str else str.__str__(value)
+    return scrub_surrogates(value if type(value) is str else str.__str__(value))
+
+
+def _scrub_args(value: Any) -> Any:
+    """Tool arguments with surrogates scrubbed from every string, keys included (see scrub_surrogates);
+    containers are copied, other values kept as they are."""
+    if isinstance(value, str):
+        return scrub_surrogates(str.__str__(value))
+    if isinstance(value, Mapping):
+        return {_scrub_args(k): _scrub_args(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub_args(v) for v in value) if type(value) in (list, tuple) else \
+            [_scrub_args(v) for v in value]
+    return value
 
 
 def _raise_if_blocked(decision: Decision) -> Decision:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._unicode import scrub_surrogates
 from .decision import Action, Decision
 
 if TYPE_CHECKING:
@@ -50,7 +51,11 @@ class OutputStream:
             raise RuntimeError("stream is closed")
         if self._blocked is not None:
             return ""
-        self._pending += chunk
+        # A UTF-16 pair may arrive split across chunks: keep a trailing high surrogate raw until its
+        # partner comes, scrub the rest (checks, vault and regexes need encodable text).
+        joined = self._pending + str.__str__(chunk)
+        tail = joined[-1:] if joined and "\ud800" <= joined[-1] <= "\udbff" else ""
+        self._pending = scrub_surrogates(joined[:len(joined) - len(tail)]) + tail
         if len(self._pending) < self.hold_back + self.min_release:
             return ""
         whole = self.session.check_output(self._pending)

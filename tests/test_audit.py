@@ -495,3 +495,32 @@ def test_non_ascii_hash_field_is_reported_not_a_crash(tmp_path: Path) -> None:
     write_lines(log_path, lines)
     problem = only_problem(verify(log_path))
     assert (problem.kind, problem.seq) == ("edited", 1)
+
+
+# --- names the model chose are data: tool names, argument names, nested keys --------------------------------
+
+
+def test_secret_or_address_used_as_a_tool_or_argument_name_never_reaches_the_log(tmp_path: Path) -> None:
+    from ctxguard import Firewall
+    from ctxguard.detect.validators import github_token
+
+    token = github_token("ghp_", "Zq8Lm3Tr9Vw2Kp7nYc4BdJ6sHf1GtA")
+    log = tmp_path / "audit.jsonl"
+    with Firewall(audit=log) as fw, fw.session("alice") as s:
+        s.check_tool_call("send_email", {token: "x", "headers": {"eve@evil.example": "1"}})
+        s.check_tool_call(f"exfil_{token}", {"body": "hi"})
+        s.check_tool_call("lookup", {"a b c": "1"})
+    written = log.read_text()
+    assert token not in written and "eve@evil.example" not in written and "a b c" not in written
+    assert '"send_email"' in written and "h:" in written  # readable names stay; the rest are keyed hashes
+    assert verify(log).ok
+
+
+def test_unpaired_surrogates_in_names_give_a_decision_and_a_valid_log(tmp_path: Path) -> None:
+    from ctxguard import Firewall
+
+    log = tmp_path / "audit.jsonl"
+    with Firewall(audit=log) as fw, fw.session("alice") as s:
+        d = s.check_tool_call("t\ud800", {"a\udc00": "b\ud800"})
+        assert d.action is not None
+    assert verify(log).ok
