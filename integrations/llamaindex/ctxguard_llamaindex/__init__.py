@@ -5,6 +5,7 @@
     index = VectorStoreIndex(nodes, embed_model=...)
     retriever = GuardedRetriever(index.as_retriever(), session)  # tenant/clearance filter in the store,
     engine = RetrieverQueryEngine.from_args(retriever, llm=...)  # every node admitted, redacted, spotlit
+    engine = GuardedQueryEngine(engine, session)                 # question admitted, answer checked
 
 Enforcement is in the wrappers; ``CtxGuardEventHandler`` only observes (LlamaIndex swallows handler
 exceptions). No policy logic lives here: every decision is the core's ``Session``.
@@ -16,6 +17,7 @@ from .events import CtxGuardEventHandler
 from .ingest import CtxGuardLabeler, label_nodes
 from .memory import GuardedChatMemory, RecalledMessage
 from .postprocessor import CtxGuardNodePostprocessor
+from .query_engine import GuardedQueryEngine
 from .retriever import GuardedRetriever, intersect, scope_filters
 from .tools import GuardedTool, guard_tool, guard_tools
 
@@ -25,6 +27,7 @@ __all__ = [
     "CtxGuardLabeler",
     "CtxGuardNodePostprocessor",
     "GuardedChatMemory",
+    "GuardedQueryEngine",
     "GuardedRetriever",
     "GuardedTool",
     "HashingEmbedding",
