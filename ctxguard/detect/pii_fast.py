@@ -708,6 +708,9 @@ class FastPiiDetector:
     def _build(self) -> None:
         use_bundled_suffix_list()
         try:
+            from .offline import import_presidio_quietly
+
+            import_presidio_quietly()
             from presidio_analyzer import EntityRecognizer, PatternRecognizer, RecognizerRegistry
             from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
             from presidio_analyzer.nlp_engine import NerModelConfiguration

@@ -563,6 +563,9 @@ def entity_names(catalogue: tuple[SecretType, ...] = CATALOGUE) -> list[str]:
 @lru_cache(maxsize=1)
 def _recognizer_class() -> type:
     """Define the Presidio recognizer on first use: importing Presidio costs about a second."""
+    from .offline import import_presidio_quietly
+
+    import_presidio_quietly()
     from presidio_analyzer import EntityRecognizer, RecognizerResult
 
     class SecretsRecognizer(EntityRecognizer):
