@@ -31,6 +31,7 @@ from .detect.base import Detector
 from .detect.decode import scan_with_decoding
 from .detect.injection import InjectionDetector
 from .detect.normalize import normalize
+from .detect.views import concealed_views
 from .errors import Blocked, ConfigurationError
 from .flow.destinations import is_destination
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
@@ -57,6 +58,11 @@ _SAFE_EVENT_VALUE = compile_linear(r"[A-Za-z0-9_.:/\-]{0,128}")
 def is_event_value(value: str) -> bool:
     """Whether ``record_event`` takes ``value`` as it is (an identifier or hash, not prose)."""
     return _SAFE_EVENT_VALUE.fullmatch(value) is not None
+
+# Detectors whose findings no in-place edit can remove: a transformed view of a value, a secret split
+# across arguments, an argument name.
+_UNREDACTABLE = ("secrets+view:", "secrets+split")
+
 
 def _entity(kind: str) -> tuple[str, str]:
     """(policy entity name, display name) for a finding kind: pii:EMAIL_ADDRESS, secret:AWS_ACCESS_KEY."""
@@ -373,6 +379,7 @@ class Session:
             # The user may read confidential text they are cleared for, but not ship it inside a link.
             findings += url_findings(text, self.policy.allowed_domains, fingerprints=self.fingerprints)
             findings += canary_findings(text, self.policy.canaries)
+            findings += self._concealed_findings(text, "")
             return findings, {"text": text}
 
         return self._run("output", Direction.OUT_TO_USER, text, label, gather, source="model:output")
@@ -471,6 +478,7 @@ class Session:
                     findings.append(replace(f, field=path))
                 findings += url_findings(value, policy.allowed_domains, field=path)
                 findings += canary_findings(value, policy.canaries, field=path)
+                findings += self._concealed_findings(value, path)
                 findings += self._argument_rule_findings(tool, path, value)
                 if tp.cls is not ToolClass.READ_ONLY:
                     findings += self._provenance_findings(tool, path, value)
@@ -479,6 +487,13 @@ class Session:
                                                 field=path))
                 if tp.cls is ToolClass.EGRESS and _is_destination(path, value, tp):
                     findings += self._destination_findings(tp, path, value)
+            findings += self._split_secret_findings(values)
+            for key_path, key in _keys(args):
+                # A name is a value too: a key cannot be rewritten, so what is found in one blocks.
+                for f in [*self._concealed_findings(key, key_path, views=False),
+                          *url_findings(key, policy.allowed_domains, field=key_path),
+                          *canary_findings(key, policy.canaries, field=key_path)]:
+                    findings.append(replace(f, start=0, end=0, detector=f.detector + "+key"))
             if tp.cls is not ToolClass.READ_ONLY:
                 findings += self._support_findings(tool, values)
             if tp.require_approval:
@@ -560,6 +575,40 @@ class Session:
         unique = list(dict.fromkeys(n for n in (normalize(t).text for t in texts if t) if n))
         return [dict(zip(unique, many(unique), strict=True)) if callable(many) and len(unique) > 1 else {}
                 for many in batchers]
+
+    def _secrets_detector(self) -> Detector | None:
+        return next((d for d in self.firewall.content_detectors if d.name == "secrets"), None)
+
+    def _concealed_findings(self, text: str, field: str, *, views: bool = True) -> list[Finding]:
+        """Secrets hidden from patterns by a whole-value transform (reversed, rot13, escapes, entities,
+        character codes, base32; see detect.views), and, with ``views=False``, secrets in plain form
+        (for argument names, which the content detectors do not see). Pattern detectors only. Such a
+        finding cannot be redacted in place, so the decision blocks (see ``_finding_action``)."""
+        det = self._secrets_detector()
+        if det is None or not text:
+            return []
+        forms = concealed_views(text) if views else [("name", text)]
+        out: dict[str, Finding] = {}
+        for name, view in forms:
+            for f in det.detect(normalize(view).text):
+                out.setdefault(f.kind, Finding(f"{_UNREDACTABLE[0]}{name}", f.kind, 0, len(text), f.score,
+                                               field=field))
+        return list(out.values())
+
+    def _split_secret_findings(self, values: list[tuple[str, str]]) -> list[Finding]:
+        """A secret cut across two or more arguments ("AKIAIOSF" + "ODNN7EXAMPLE"): the secrets
+        detector on the values joined in order, keeping only matches that cross a boundary."""
+        det = self._secrets_detector()
+        parts = [v for _, v in values if v]
+        if det is None or len(parts) < 2:
+            return []
+        bounds, at = [], 0
+        for p in parts[:-1]:
+            at += len(p)
+            bounds.append(at)
+        joined = normalize("".join(parts)).text
+        return [Finding(_UNREDACTABLE[1], f.kind, 0, 0, f.score) for f in det.detect(joined)
+                if any(f.start < b < f.end for b in bounds)]
 
     def _injection_findings(self, text: str, label: Label) -> list[Finding]:
         cfg = self.policy.model.detection.injection
@@ -812,6 +861,8 @@ class Session:
         kind = f.kind
         if kind.startswith(("pii:", "secret:")):
             strategy, rule = self.policy.strategy(_entity(kind)[0], direction)
+            if f.detector.startswith(_UNREDACTABLE) and strategy.action is not Action.ALLOW:
+                return Action.BLOCK, rule, None  # no edit can reach it: across arguments, in a view, a name
             return strategy.action, rule, strategy
         if kind == "injection":
             action = Action.BLOCK if m.detection.injection.on_detect == "block" else Action.ALLOW
@@ -962,6 +1013,19 @@ def _flatten(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         yield path, str(value)
 
 
+def _keys(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, key) for every string key inside nested mappings and sequences of tool arguments."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            here = f"{path}.{k}" if path else str(k)
+            if isinstance(k, str):
+                yield here, k
+            yield from _keys(v, here)
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from _keys(v, f"{path}[{i}]")
+
+
 def _rewrite_args(
     value: Any, edits: dict[str, list[Edit]], key: bytes, hash_length: int, vault: PseudonymVault, *,
     restore: bool, path: str = "",
@@ -998,10 +1062,26 @@ def _value_at(ctx: dict[str, Any], f: Finding) -> str:
     return str(ctx.get("text", ""))[f.start:f.end]
 
 
+# How far an injection's hostile scope reaches. The attacker controls the whole unit the instruction
+# sits in (a paragraph of a page, the body of one e-mail, one field of a record), and its payload (the
+# IBAN, the address) is usually beside it: the line after, the next sentence. Past this many
+# characters a "paragraph" is a wall of text, and the scope falls back to the line and its neighbours.
+MAX_HOSTILE_SCOPE = 4000
+
+
 def _line_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The line holding an injected span: an instruction's payload (an address, a URL) sits beside it."""
-    s = text.rfind("\n", 0, start) + 1
+    """The hostile scope of an injected span: its paragraph (up to blank lines), or, when that is
+    longer than ``MAX_HOSTILE_SCOPE``, its line with the one before and the one after."""
+    ps = text.rfind("\n\n", 0, start)
+    ps = 0 if ps < 0 else ps + 2
+    pe = text.find("\n\n", end)
+    pe = len(text) if pe < 0 else pe
+    if pe - ps <= MAX_HOSTILE_SCOPE:
+        return ps, pe
+    s = text.rfind("\n", 0, start)
+    s = text.rfind("\n", 0, s) + 1 if s > 0 else 0
     e = text.find("\n", end)
+    e = text.find("\n", e + 1) if e >= 0 else -1
     return s, len(text) if e < 0 else e
 
 

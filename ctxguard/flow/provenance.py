@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
 from .._patterns import compile_linear
+from ..detect.canonical import compact
 from ..detect.decode import decoded_spans
 from ..labels import Label, Levels
 
@@ -33,12 +34,33 @@ def fold(text: str) -> str:
     return out.strip()
 
 
+# Identifiers inside a longer value, compared without their separators: IBANs, account, card and phone
+# numbers, e-mail addresses, long tokens with digits (wallets, references). An attacker's IBAN comes
+# back from a model without its spaces, or inside a sentence; whole-value matching misses both.
+_ENTITY = compile_linear(
+    r"[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){10,30}"
+    r"|[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,10}"
+    r"|\+?\d[\d \-./()]{6,40}\d"
+    r"|\b[A-Za-z0-9]*\d[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]{8,}\b"
+)
+MIN_ENTITY_CHARS = 8
+
+
+def entity_keys(value: str) -> list[str]:
+    """The compact forms of the identifiers inside ``value`` (see ``_ENTITY``), long enough to mean something."""
+    keys = {compact(m.group()) for m in _ENTITY.finditer(value)}
+    return [k for k in keys if len(k) >= MIN_ENTITY_CHARS]
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     label: Label
     folded: str
     # Spans (in folded coordinates) of injected text; a value taken from them is hostile.
     hostile_spans: tuple[tuple[int, int], ...] = ()
+    # The compact form (letters and digits only) and the injected spans in its coordinates.
+    compact: str = ""
+    compact_hostile: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +83,16 @@ class SegmentStore:
     def add(self, text: str, label: Label, hostile_lines: Iterable[tuple[int, int]] = ()) -> None:
         """Keep a segment. ``hostile_lines`` are (start, end) spans in ``text`` judged injected."""
         folded_spans = []
+        compact_spans = []
         for start, end in hostile_lines:
             # Fold the prefix to find where the span lands in folded coordinates.
             fs = len(fold(text[:start]))
             fe = fs + len(fold(text[start:end])) + 1
             folded_spans.append((fs, fe))
-        seg = Segment(label=label, folded=fold(text), hostile_spans=tuple(folded_spans))
+            cs = len(compact(text[:start]))
+            compact_spans.append((cs, cs + len(compact(text[start:end]))))
+        seg = Segment(label=label, folded=fold(text), hostile_spans=tuple(folded_spans), compact=compact(text),
+                      compact_hostile=tuple(compact_spans))
         with self._lock:
             self.segments.append(seg)
 
@@ -87,13 +113,30 @@ class SegmentStore:
             out.append(Supplier(seg.label, self.hostile_trust if hostile else seg.label.trust, hostile))
         return out
 
+    def entity_suppliers(self, value: str) -> list[Supplier]:
+        """Segments supplying an identifier found inside ``value``, compared separator-insensitively."""
+        keys = entity_keys(value)
+        if not keys:
+            return []
+        with self._lock:
+            segments = list(self.segments)
+        out: list[Supplier] = []
+        for seg in segments:
+            for k in keys:
+                if k not in seg.compact:
+                    continue
+                n = len(k)
+                hostile = any(k in seg.compact[max(s - n + 1, 0):e + n - 1] for s, e in seg.compact_hostile)
+                out.append(Supplier(seg.label, self.hostile_trust if hostile else seg.label.trust, hostile))
+        return out
+
     def lowest_trust(self, value: str, trust: Levels) -> tuple[str | None, list[Supplier]]:
         """The lowest trust among segments supplying ``value`` or any payload encoded inside it.
 
         A value base64- or hex-encoded by the model ("send aGVsbG8..."), or a URL whose query carries a
         value, still traces back to where its content came from.
         """
-        sup = self.suppliers(value)
+        sup = self.suppliers(value) + self.entity_suppliers(value)
         for span in decoded_spans(value, max_depth=2, max_total_bytes=64_000, max_spans=32):
             sup += self.suppliers(span.text)
         if not sup:
