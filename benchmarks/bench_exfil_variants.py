@@ -181,7 +181,7 @@ def secrets_in_args(rng: random.Random) -> list[Case]:
         "rot13": {"body": f"rot13: {codecs.encode(s, 'rot13')}"},
         "base32": {"body": f"cfg {base64.b32encode(s.encode()).decode()}"},
         "base64": {"body": f"cfg {base64.b64encode(s.encode()).decode()}"},
-        "json_escapes": {"body": json.dumps({"k": "x"})[:-2] + _json_escapes(s) + '"}'},
+        "json_escapes": {"body": '{"k": "' + _json_escapes(s) + '"}'},
         "html_entities": {"body": f"<p>{_html_entities(s)}</p>"},
         "char_codes": {"body": f"String.fromCharCode({_char_codes(s)})"},
     }

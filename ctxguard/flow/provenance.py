@@ -61,6 +61,9 @@ class Segment:
     # The compact form (letters and digits only) and the injected spans in its coordinates.
     compact: str = ""
     compact_hostile: tuple[tuple[int, int], ...] = ()
+    # The segment's own identifiers (compact form) and whether each sits in an injected span: found
+    # inside a longer argument even when the argument's own identifier pattern reads it differently.
+    entities: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +94,15 @@ class SegmentStore:
             folded_spans.append((fs, fe))
             cs = len(compact(text[:start]))
             compact_spans.append((cs, cs + len(compact(text[start:end]))))
+        raw_spans = list(hostile_lines)
+        entities: dict[str, bool] = {}
+        for m in _ENTITY.finditer(text):
+            key = compact(m.group())
+            if len(key) >= MIN_ENTITY_CHARS:
+                inside = any(s <= m.start() < e for s, e in raw_spans)
+                entities[key] = entities.get(key, False) or inside
         seg = Segment(label=label, folded=fold(text), hostile_spans=tuple(folded_spans), compact=compact(text),
-                      compact_hostile=tuple(compact_spans))
+                      compact_hostile=tuple(compact_spans), entities=tuple(entities.items()))
         with self._lock:
             self.segments.append(seg)
 
@@ -116,12 +126,16 @@ class SegmentStore:
     def entity_suppliers(self, value: str) -> list[Supplier]:
         """Segments supplying an identifier found inside ``value``, compared separator-insensitively."""
         keys = entity_keys(value)
-        if not keys:
+        cv = compact(value)
+        if len(cv) < MIN_ENTITY_CHARS:
             return []
         with self._lock:
             segments = list(self.segments)
         out: list[Supplier] = []
         for seg in segments:
+            for key, hostile in seg.entities:
+                if key in cv:
+                    out.append(Supplier(seg.label, self.hostile_trust if hostile else seg.label.trust, hostile))
             for k in keys:
                 if k not in seg.compact:
                     continue
