@@ -93,8 +93,8 @@ def test_tampered_label_on_reload_is_dropped(acme: Session, fw: Firewall, tmp_pa
 
 
 def test_simple_chat_store_persist_round_trip_keeps_the_labels(acme: Session, fw: Firewall, tmp_path: Path) -> None:
-    # The issue reported SimpleChatStore.persist failing under this pydantic; with llama-index-core
-    # 0.14 and pydantic 2.13 it works, and the labels survive it.
+    # SimpleChatStore.persist fails under pydantic 2.14 (llama-index-core 0.14's serializer), so the
+    # package pins pydantic<2.14; with 2.13 it works, and the labels survive it.
     store = SimpleChatStore()
     buffer = ChatMemoryBuffer.from_defaults(chat_store=store, chat_store_key="alice", token_limit=4000)
     _conversation(GuardedChatMemory(acme, buffer))
