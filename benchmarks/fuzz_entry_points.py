@@ -26,20 +26,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from strategies import odd_text, sources, tool_args  # noqa: E402
+from strategies import FUZZ_POLICY, odd_text, sources, tool_args  # noqa: E402
 
 from ctxguard import AuditLog, Decision, Firewall, Policy  # noqa: E402
-
-POLICY = """
-detection:
-  pii: {enabled: false}
-exfiltration:
-  allowed_domains: ["acme.com"]
-  canary_tokens: ["CANARY-5e1f0a"]
-tools:
-  tools:
-    send_email: {class: egress}
-"""
 
 
 def main() -> None:
@@ -47,7 +36,7 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=25_000, help="examples per entry point (4 entry points)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    fw = Firewall(Policy.from_yaml(POLICY), audit=AuditLog(None), signing_key=b"fuzz-bench-key-0123456789")
+    fw = Firewall(Policy.from_yaml(FUZZ_POLICY), audit=AuditLog(None), signing_key=b"fuzz-bench-key-0123456789")
     outcome: dict[str, Counter[str]] = {}
     first_failure: dict[str, str] = {}
     cfg = settings(max_examples=a.examples, deadline=None, database=None, derandomize=False,

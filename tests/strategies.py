@@ -8,6 +8,19 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+# The policy both fuzzers run under. Pattern detectors only: NER on odd text has its own tests
+# (tests/test_pii.py); here the parsing, decoding and provenance paths are what is fuzzed.
+FUZZ_POLICY = """
+detection:
+  pii: {enabled: false}
+exfiltration:
+  allowed_domains: ["acme.com"]
+  canary_tokens: ["CANARY-5e1f0a"]
+tools:
+  tools:
+    send_email: {class: egress}
+"""
+
 FRAGMENTS = [
     "![a](", "](", "[r]: ", "<img src=", "srcset=", "url(", "&#104;", "&#x", "&colon;", "\\u00", "\\x4", "%2", "%",
     "=3D", "\u200b", "\u202e", "\U000e0041", "\ufe0f", "\ud800", "\udfff", "https://", "//", "\\@", "@", "mailto:",

@@ -11,29 +11,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import odd_text, sources, tool_args
+from strategies import FUZZ_POLICY, odd_text, sources, tool_args
 
 from ctxguard import Action, AuditLog, Decision, Firewall, Policy
 
-# Pattern detectors only: NER on odd text has its own tests (tests/test_pii.py); here the parsing,
-# decoding and provenance paths are what is fuzzed.
-POLICY = """
-detection:
-  pii: {enabled: false}
-exfiltration:
-  allowed_domains: ["acme.com"]
-  canary_tokens: ["CANARY-5e1f0a"]
-tools:
-  tools:
-    send_email: {class: egress}
-"""
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                         HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
 def fw() -> Iterator[Firewall]:
-    with Firewall(Policy.from_yaml(POLICY), audit=AuditLog(None), signing_key=b"fuzz-tests-key-0123456789") as f:
+    with Firewall(Policy.from_yaml(FUZZ_POLICY), audit=AuditLog(None), signing_key=b"fuzz-tests-key-0123456789") as f:
         yield f
 
 
