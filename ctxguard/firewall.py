@@ -113,7 +113,9 @@ class Firewall:
         self._extra_detectors = list(detectors)
         self._lock = threading.Lock()
         self._content_detectors: list[Detector] | None = None
-        self._injection: Detector | None = InjectionDetector() if m.detection.injection.enabled else None
+        self._injection: Detector | None = (
+            InjectionDetector(learned=m.detection.injection.model == "ngram")
+            if m.detection.injection.enabled else None)
         self._tokenizer: Tokenizer | None = None
 
     @classmethod

@@ -248,6 +248,9 @@ class InjectionDetection(_Model):
     # mark: the segment's trust drops to trust.flagged and it is admitted with a warning;
     # block: the segment does not enter the context at all.
     on_detect: Literal["mark", "block"] = "mark"
+    # The learned n-gram model shipped in the package (ctxguard/detect/injection/DATA_CARD.md) beside
+    # the rules; "none" leaves the rules alone (English-only, no paraphrase).
+    model: Literal["ngram", "none"] = "ngram"
 
 
 class DetectionPolicy(_Model):

@@ -11,6 +11,11 @@ heuristic in the detector name (``injection:<heuristic>``) and a score in [0, 1]
   base64"), ``code_insertion`` ("add the following code to your solution" before code that calls out).
 - hidden text (:mod:`.hidden`): HTML comments, CSS-hidden elements and image alt text that read as
   instructions; runs of invisible characters in raw text.
+- a learned model (:mod:`.learned`): hashed character n-grams and linear weights trained on openly
+  licensed corpora in many languages (``DATA_CARD.md``), shipped in the package and checked by
+  SHA-256 before use; scored on every unit, every pair of neighbouring units and short whole texts,
+  its findings are ``injection:learned``. It carries what the rules cannot: other languages,
+  paraphrases, instructions without the rules' words.
 - an optional user classifier: any ``Callable[[str], float]`` returning a probability, run on each
   sentence-like unit (see ``classifier_scope``); its findings are ``injection:classifier``. Nothing
   is downloaded: bring a local model wrapped in a function.
@@ -33,6 +38,7 @@ from ...decision import Finding
 from . import imperative
 from .hidden import scan_hidden
 from .imperative import Tagger, spacy_tagger
+from .learned import WHOLE_TEXT_CHARS, NgramModel, load_model
 from .signatures import SIGNATURES, Signature
 
 __all__ = ["SIGNATURES", "InjectionDetector", "Signature"]
@@ -62,6 +68,7 @@ class InjectionDetector:
         classifier_scope: Literal["sentence", "text"] = "sentence",
         max_classifier_calls: int = 2000,
         tagger: Tagger | Literal["spacy"] | None = "spacy",
+        learned: NgramModel | bool = True,
     ) -> None:
         if classifier_scope not in ("sentence", "text"):
             raise ValueError(f"classifier_scope must be 'sentence' or 'text', not {classifier_scope!r}")
@@ -70,6 +77,7 @@ class InjectionDetector:
         self.classifier_scope = classifier_scope
         self.max_classifier_calls = max_classifier_calls
         self.tagger: Tagger | None = spacy_tagger if tagger == "spacy" else tagger
+        self.model: NgramModel | None = load_model() if learned is True else (learned or None)
 
     def detect(self, text: str) -> list[Finding]:
         best: dict[tuple[int, int], tuple[float, str]] = {}
@@ -89,6 +97,10 @@ class InjectionDetector:
             if u.scores:
                 heuristic, score = max(u.scores, key=lambda hs: hs[1])
                 add(u.start, u.end, score, heuristic)
+        if self.model is not None:
+            spans = self._learned_spans(text, units)
+            for (start, end), p in zip(spans, self.model.spans_scores(text, spans), strict=True):
+                add(start, end, p, "learned")
         for heuristic, start, end, score in scan_hidden(text, self._reads_as_instruction):
             add(start, end, score, heuristic)
         if self.classifier is not None:
@@ -102,11 +114,21 @@ class InjectionDetector:
         imperative ("TODO: remove this block") counts a little, enough to be reported, not flagged."""
         hidden = hidden[:4000]
         score = max((sig.score for sig in self.signatures if sig.pattern.search(hidden)), default=0.0)
+        if self.model is not None:
+            score = max(score, self.model.probability(hidden))
         for u in imperative.scan(hidden, self.tagger):
             score = max(score, *(s for _, s in u.scores), 0.0)
             if imperative.analyse(hidden[u.start:u.end]).heads:  # the word lists only: hidden text is short
                 score = max(score, 0.35)
         return score
+
+    @staticmethod
+    def _learned_spans(text: str, units: list[imperative.Unit]) -> list[tuple[int, int]]:
+        spans = [(u.start, u.end) for u in units]
+        spans += [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+        if len(text) <= WHOLE_TEXT_CHARS and text.strip() and (0, len(text)) not in spans:
+            spans.append((0, len(text)))
+        return spans
 
     def _classifier_spans(self, text: str, units: list[imperative.Unit]) -> list[tuple[int, int]]:
         if self.classifier_scope == "text" or not units:

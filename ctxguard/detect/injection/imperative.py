@@ -135,7 +135,7 @@ CODE_LOOKAHEAD = 1200
 # A sentence: up to a terminator, a line break, or a boundary of a quoted field in JSON-like data
 # (``', '``, ``': '``, ``{"``), so an instruction placed in one field is one unit whatever surrounds it.
 _UNIT_BREAK = compile_linear(
-    r"[.!?]+['\")\]]*\s+|\n+|\|+|['\"]\s*[:,]\s*[\[{(]*\s*['\"]|[\[{(]\s*['\"]|['\"]\s*[\]})]+"
+    r"[.!?]+['\")\]]*\s+|[。！？]+|\n+|\|+|['\"]\s*[:,]\s*[\[{(]*\s*['\"]|[\[{(]\s*['\"]|['\"]\s*[\]})]+"
 )
 
 MAX_UNIT_CHARS = 1000
@@ -446,6 +446,11 @@ def _worth_tagging(sentence: str) -> bool:
         return False
     f = agent_request_features(sentence, Sentence(("send",), True, True))
     return f is not None and score_features(f) >= 0.5
+
+
+def unit_spans(text: str) -> list[tuple[int, int]]:
+    """The sentence-like units every heuristic scores (quotes, cells and breaks split; long runs windowed)."""
+    return list(_spans(text))
 
 
 def _spans(text: str) -> Iterator[tuple[int, int]]:

@@ -1,0 +1,1 @@
+"""Training and evaluation corpora for the learned injection detector (see ``train_injection_model.py``)."""
