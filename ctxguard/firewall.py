@@ -18,7 +18,7 @@ import os
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,12 +33,14 @@ from .detect.injection import InjectionDetector
 from .detect.normalize import normalize
 from .detect.views import concealed_views
 from .errors import Blocked, ConfigurationError
-from .flow.destinations import is_destination
+from .flow.destinations import destination_items, is_destination
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
-from .flow.provenance import SegmentStore
-from .flow.support import support
+from .flow.provenance import SegmentStore, fold
+from .flow.request import RequestReader
+from .flow.support import Destination, ToolSpec, authorise
+from .judge import Judge, JudgeRequest, judge_says_yes
 from .labels import Label, LabelSigner, join
-from .policy.compiled import Policy
+from .policy.compiled import Policy, canonical_tool_name
 from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy, VaultPolicy
 from .redact.spotlight import Spotlighter
 from .redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
@@ -87,7 +89,10 @@ class Firewall:
         signing_key: bytes | None = None,
         detectors: Sequence[Detector] = (),
         approver: Approver | None = None,
+        judge: Judge | None = None,
     ) -> None:
+        if judge is not None and not callable(judge):
+            raise TypeError(f"judge must be callable, not {type(judge).__name__}")
         if policy is None:
             self.policy = Policy.default()
         elif isinstance(policy, Policy):
@@ -109,6 +114,8 @@ class Firewall:
             path = audit if audit is not None else m.audit.path
             self.audit = AuditLog(path, key=_key_from_env(m.audit.key_env), fsync=m.audit.fsync)
         self.approver = approver
+        self.judge = judge
+        self.requests = RequestReader(pipeline=m.detection.pii.model)
         self.vault_store, self.vault_key = _open_vault_store(m.redaction.vault)
         self._extra_detectors = list(detectors)
         self._lock = threading.Lock()
@@ -260,6 +267,7 @@ class Session:
         self.budget = BudgetLedger(session_limit=self.policy.model.budgets.session_max_tokens)
         self.spotlighter = Spotlighter(mode=self.policy.model.spotlight.mode)
         self.closed = False
+        self._tool_specs: dict[str, ToolSpec] = {}
         self._record({"type": "session_start", "clearance": clearance})
 
     # ---- context manager --------------------------------------------------------------------------
@@ -677,24 +685,63 @@ class Session:
         return [Finding("provenance", f"provenance:{lowest}", 0, len(value), 1.0, field=path, action=action,
                         rule="tools.on_value_from")]
 
+    def describe_tools(self, specs: Iterable[ToolSpec | Mapping[str, Any]]) -> None:
+        """Tell the session what its tools are (name, description, argument names): the authorisation
+        check maps a tool to the actions it performs from these when its name alone does not say."""
+        for spec in specs:
+            if isinstance(spec, Mapping):
+                spec = ToolSpec(str(spec.get("name", "")), str(spec.get("description", "") or ""),
+                                tuple(str(p) for p in (spec.get("parameters") or ())))
+            if not isinstance(spec, ToolSpec):
+                raise TypeError(f"a tool spec must be a ToolSpec or a mapping, not {type(spec).__name__}")
+            self._tool_specs[canonical_tool_name(spec.name)] = spec
+
     def _support_findings(self, tool: str, values: list[tuple[str, str]]) -> list[Finding]:
-        """A side-effect call nobody trusted asked for, while injected or untrusted-derived content is
-        in play: the second signal beside provenance (see ctxguard.flow.support)."""
-        action = self.policy.model.tools.unsupported_call
+        """A side-effect call the user's request does not ask for, while untrusted content is in the
+        context: the second signal beside provenance (ctxguard.flow.request reads the request,
+        ctxguard.flow.support.authorise decides; an ambiguous case goes to the judge, if any)."""
+        tools = self.policy.model.tools
+        action = tools.unsupported_call
         if action is Action.ALLOW:
             return []
+        trust = self.policy.trust
         untrusted = self.policy.model.trust.default
-        tainted = self.segments.has_hostile or any(
-            (low := self.segments.lowest_trust(v, self.policy.trust)[0]) is not None
-            and self.policy.trust.at_most(low, untrusted)
-            for _, v in values
-        )
+        lows = {v: self.segments.lowest_trust(v, trust)[0] for _, v in values}
+        from_untrusted = {v for v, low in lows.items() if low is not None and trust.at_most(low, untrusted)}
+        if tools.check_support_when == "untrusted":
+            tainted = self.segments.has_at_or_below(untrusted, trust)
+        else:
+            tainted = self.segments.has_hostile or bool(from_untrusted)
         if not tainted:
             return []
-        trusted = self.segments.texts_at_or_above(self.policy.trust_for_source("user"), self.policy.trust)
-        if support(tool, values, trusted).supported:
+        user_level = self.policy.trust_for_source("user")
+        trusted = self.segments.texts_at_or_above(user_level, trust)
+        raw = self.segments.raw_texts_at_or_above(user_level, trust)
+        request = self.firewall.requests.read(raw)
+        destinations = []
+        for path, value in values:
+            if not is_destination(path, value):
+                continue
+            # Each address or URL of a list on its own: "tom@..., lena@..." is three destinations.
+            for item in destination_items(value):
+                low = self.segments.lowest_trust(item, trust)[0] if item != value else lows[value]
+                windows = [w for label, w in self.segments.windows(item) if trust.at_most(label.trust, untrusted)]
+                destinations.append(Destination(
+                    path, item, low is not None and trust.at_most(low, untrusted),
+                    any(fold(item) in t for t in trusted), any(r in w for w in windows for r in request.referents)))
+        spec = self._tool_specs.get(canonical_tool_name(tool)) or ToolSpec(tool)
+        auth = authorise(spec, values, request, trusted, destinations, delegation=tools.delegation)
+        why = auth.why
+        if not auth.supported and auth.ambiguous and self.firewall.judge is not None:
+            yes, note = judge_says_yes(self.firewall.judge, JudgeRequest(
+                tuple(raw), tool, tuple(p for p, _ in values), auth.why))
+            why = f"{auth.why}; {note}"
+            if yes:
+                return []
+        if auth.supported:
             return []
-        return [Finding("support", "support:unsupported", 0, 0, 1.0, action=action, rule="tools.unsupported_call")]
+        return [Finding(f"support:{why.split(':')[0].split(';')[0]}", "support:unsupported", 0, 0, 1.0,
+                        action=action, rule="tools.unsupported_call")]
 
     def _destination_findings(self, tp: ToolPolicy, path: str, value: str) -> list[Finding]:
         allowed = tuple(_glob(d, True) for d in tp.destinations) or self.policy.allowed_domains
@@ -1064,27 +1111,26 @@ def _value_at(ctx: dict[str, Any], f: Finding) -> str:
     return str(ctx.get("text", ""))[f.start:f.end]
 
 
-# How far an injection's hostile scope reaches. The attacker controls the whole unit the instruction
-# sits in (a paragraph of a page, the body of one e-mail, one field of a record), and its payload (the
-# IBAN, the address) is usually beside it: the line after, the next sentence. Past this many
-# characters a "paragraph" is a wall of text, and the scope falls back to the line and its neighbours.
+# How far an injection's hostile scope reaches: the lines holding the flagged span, and the next line
+# when the flagged one introduces it ("... to this account:" / the IBAN below). Values elsewhere in the
+# same e-mail or page are untrusted, not hostile: they go through the support check (is the call
+# asked for, is its destination the user's or from content the request pointed to), so a bill's own
+# IBAN is not blocked because someone appended an instruction two lines below it. A single line
+# longer than this many characters is scoped to this many characters around the span.
 MAX_HOSTILE_SCOPE = 4000
 
 
 def _line_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The hostile scope of an injected span: its paragraph (up to blank lines), or, when that is
-    longer than ``MAX_HOSTILE_SCOPE``, its line with the one before and the one after."""
-    ps = text.rfind("\n\n", 0, start)
-    ps = 0 if ps < 0 else ps + 2
-    pe = text.find("\n\n", end)
-    pe = len(text) if pe < 0 else pe
-    if pe - ps <= MAX_HOSTILE_SCOPE:
-        return ps, pe
-    s = text.rfind("\n", 0, start)
-    s = text.rfind("\n", 0, s) + 1 if s > 0 else 0
+    """The hostile scope of an injected span: its lines, plus the next one after a line ending in ':'."""
+    s = text.rfind("\n", 0, start) + 1
     e = text.find("\n", end)
-    e = text.find("\n", e + 1) if e >= 0 else -1
-    return s, len(text) if e < 0 else e
+    e = len(text) if e < 0 else e
+    if text[s:e].rstrip().endswith(":") and e < len(text):
+        nxt = text.find("\n", e + 1)
+        e = len(text) if nxt < 0 else nxt
+    if e - s > MAX_HOSTILE_SCOPE:
+        s, e = max(s, start - MAX_HOSTILE_SCOPE // 2), min(e, end + MAX_HOSTILE_SCOPE // 2)
+    return s, e
 
 
 def _strategy_for(action: Action, current: Strategy | None) -> Strategy | None:

@@ -31,6 +31,8 @@ def show(title: str, d: ctxguard.Decision) -> None:
 def main() -> None:
     fw = ctxguard.Firewall(ctxguard.Policy.from_yaml(POLICY), signing_key=b"quickstart-demo-key-32-bytes-long")
     with fw.session(principal="alice", tenant="acme", clearance="internal") as s:
+        # The user's own request: what the tool calls below are checked against.
+        s.admit("Look up our Q3 roadmap and post it to the team channel.", source="user")
         # A document indexed earlier for acme, with its label signed into its metadata.
         doc = "Acme's Q3 roadmap: ship the billing revamp in October."
         metadata = s.sign(s.label_for(doc, "retriever:wiki"))

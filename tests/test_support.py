@@ -83,8 +83,27 @@ def test_a_transfer_nobody_asked_for_with_an_iban_from_tool_output_needs_approva
     assert "support:unsupported" in {f.kind for f in d.findings}
 
 
-def test_an_unrequested_call_with_no_untrusted_values_and_no_injection_is_not_questioned(s: Session) -> None:
+def test_an_unrequested_call_is_questioned_whenever_untrusted_content_is_in_context(s: Session) -> None:
+    # No value traces to the bill and nothing was flagged: untrusted content in context is enough.
     s.admit("What did the utility company send me?", source="user")
     s.admit(BILL, source="tool:read_inbox")
     d = s.check_tool_call("transfer_funds", {"iban": "DE89370400440532013000", "amount": "10"})
-    assert "support:unsupported" not in {f.kind for f in d.findings}
+    assert "support:unsupported" in {f.kind for f in d.findings}
+
+
+def test_check_support_when_injected_keeps_the_narrower_trigger() -> None:
+    policy = POLICY.replace("tools:\n", "tools:\n  check_support_when: injected\n", 1)
+    fw = Firewall(Policy.from_yaml(policy), audit=AuditLog(None), signing_key=b"support-test-key-0123456789")
+    with fw.session("alice", "acme") as s:
+        s.admit("What did the utility company send me?", source="user")
+        s.admit(BILL, source="tool:read_inbox")
+        d = s.check_tool_call("transfer_funds", {"iban": "DE89370400440532013000", "amount": "10"})
+        assert "support:unsupported" not in {f.kind for f in d.findings}
+
+
+def test_no_untrusted_content_no_question() -> None:
+    fw = Firewall(Policy.from_yaml(POLICY), audit=AuditLog(None), signing_key=b"support-test-key-0123456789")
+    with fw.session("alice", "acme") as s:
+        s.admit("What is the weather like?", source="user")
+        d = s.check_tool_call("transfer_funds", {"iban": "DE89370400440532013000", "amount": "10"})
+        assert "support:unsupported" not in {f.kind for f in d.findings}

@@ -36,6 +36,7 @@ class Text:
     label: int
     text: str
     attack: str = ""  # the injected text alone, when the text is an attack placed in a context
+    split: str = ""   # for the injection benchmark's sets: its train/test side
 
 
 def shared(root: Path = bench_injection.DEFAULT_DATA) -> Iterator[Text]:
@@ -45,7 +46,7 @@ def shared(root: Path = bench_injection.DEFAULT_DATA) -> Iterator[Text]:
             source = "injecagent"
         else:
             source = c.dataset  # notinject, bipia-email, bipia-code
-        yield Text(source, c.label, c.text, c.attack)
+        yield Text(source, c.label, c.text, c.attack, c.split)
 
 
 def written_texts() -> Iterator[Text]:

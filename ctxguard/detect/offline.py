@@ -61,6 +61,26 @@ def use_bundled_suffix_list() -> None:
         _tld_done = True
 
 
+def load_spacy_parser(name: str) -> Any:
+    """The same pipeline with its dependency parser and tagger, NER off: for reading requests
+    (ctxguard.flow.request). Cached apart from the NER pipeline; never downloads."""
+    key = f"{name}#parser"
+    with _lock:
+        if key in _nlp_cache:
+            return _nlp_cache[key]
+    load_spacy_pipeline(name)  # the same package resolution and error
+    with _lock:
+        if key not in _nlp_cache:
+            for module_name in PIPELINE_ALIASES.get(name, (name,)):
+                try:
+                    module = importlib.import_module(module_name)
+                except ImportError:
+                    continue
+                _nlp_cache[key] = module.load(exclude=["ner"])
+                break
+        return _nlp_cache[key]
+
+
 def load_spacy_pipeline(name: str) -> Any:
     """Load a spaCy pipeline from an installed package, trying known aliases; never download.
 

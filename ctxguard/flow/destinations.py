@@ -77,3 +77,9 @@ def is_destination(path: str, value: str, *, declared: bool = False) -> bool:
 
 
 __all__ = ["is_destination", "name_words", "named_as_destination", "shaped_as_destinations"]
+
+
+def destination_items(value: str) -> list[str]:
+    """The addresses and URLs in a destination value, each alone; the whole value when it has none."""
+    items = [m.group(0).removeprefix("mailto:") for m in _PLAIN_ITEM.finditer(value[:100_000])][:MAX_ITEMS]
+    return items or [value]

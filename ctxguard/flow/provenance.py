@@ -64,6 +64,7 @@ class Segment:
     # The segment's own identifiers (compact form) and whether each sits in an injected span: found
     # inside a longer argument even when the argument's own identifier pattern reads it differently.
     entities: tuple[tuple[str, bool], ...] = ()
+    text: str = ""  # as written, for parsing trusted instructions
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class SegmentStore:
                 inside = any(s <= m.start() < e for s, e in raw_spans)
                 entities[key] = entities.get(key, False) or inside
         seg = Segment(label=label, folded=fold(text), hostile_spans=tuple(folded_spans), compact=compact(text),
-                      compact_hostile=tuple(compact_spans), entities=tuple(entities.items()))
+                      compact_hostile=tuple(compact_spans), entities=tuple(entities.items()), text=text)
         with self._lock:
             self.segments.append(seg)
 
@@ -156,6 +157,48 @@ class SegmentStore:
         if not sup:
             return None, []
         return trust.min(s.trust for s in sup), sup
+
+    def windows(self, value: str, reach: int = 300) -> list[tuple[Label, str]]:
+        """The folded text around each place a segment supplies ``value``: what a value was said next to."""
+        v = fold(value)
+        if len(v) < MIN_VALUE_CHARS:
+            return []
+        cv = compact(value)
+        with self._lock:
+            segments = list(self.segments)
+        out: list[tuple[Label, str]] = []
+        for seg in segments:
+            raw = seg.text.casefold()
+            r = raw.find(value.casefold().strip()) if value.strip() else -1
+            if r >= 0:
+                # The value's own line (within ``reach``): what it was said next to, not the whole e-mail.
+                ls = max(raw.rfind("\n", 0, r) + 1, r - reach)
+                le = raw.find("\n", r + len(value))
+                le = r + len(value) + reach if le < 0 else min(le, r + len(value) + reach)
+                out.append((seg.label, fold(raw[ls:le])))
+                continue
+            i = seg.folded.find(v)
+            if i >= 0:
+                # The value's own line (within ``reach``): what it was said next to, not the whole e-mail.
+                ls = max(seg.folded.rfind("\n", 0, i) + 1, i - reach)
+                le = seg.folded.find("\n", i + len(v))
+                le = i + len(v) + reach if le < 0 else min(le, i + len(v) + reach)
+                out.append((seg.label, seg.folded[ls:le]))
+            elif len(cv) >= MIN_ENTITY_CHARS and (j := seg.compact.find(cv)) >= 0:
+                out.append((seg.label, seg.compact[max(0, j - reach):j + len(cv) + reach]))
+        return out
+
+    def raw_texts_at_or_above(self, level: str, trust: Levels) -> list[str]:
+        """The text as written (not folded) of verified segments at or above ``level``: for parsing."""
+        bound = trust.rank(level)
+        with self._lock:
+            return [s.text for s in self.segments if s.label.verified and trust.rank(s.label.trust) >= bound]
+
+    def has_at_or_below(self, level: str, trust: Levels) -> bool:
+        """Whether any segment at or below ``level`` (untrusted content) is in the session's context."""
+        bound = trust.rank(level)
+        with self._lock:
+            return any(trust.rank(s.label.trust) <= bound for s in self.segments)
 
     def texts_at_or_above(self, level: str, trust: Levels) -> list[str]:
         """Folded text of segments at or above ``level``: what the user and system actually said."""

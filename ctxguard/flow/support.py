@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .._patterns import compile_linear
 from .provenance import MIN_VALUE_CHARS, fold
@@ -116,3 +117,131 @@ def support(tool: str, values: Sequence[tuple[str, str]], instructions: Sequence
         if len(v) >= MIN_VALUE_CHARS and any(v in t for t in folded):
             return Support(True, f"value:{path}")
     return Support(False, "" if action is None else f"unasked:{action}")
+
+
+# ---- authorisation grounded in the parsed request (ctxguard.flow.request) -----------------------------
+
+# Argument names that say what a tool does when its name does not: a "recipient" is sent to, an
+# "amount" is paid.
+_PARAM_FAMILY = {
+    "recipient": "send", "recipients": "send", "to": "send", "cc": "send", "bcc": "send", "subject": "send",
+    "amount": "transfer", "iban": "transfer", "payee": "transfer", "beneficiary": "transfer",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """What a framework knows about a tool: its name, its description, its argument names."""
+
+    name: str
+    description: str = ""
+    parameters: tuple[str, ...] = ()
+
+
+def tool_families(spec: ToolSpec) -> set[int]:
+    """Verb families of a tool: its name's action word, the verbs opening its description's sentences
+    ("Sends an e-mail ...", "Use this to wire money ..."), and argument names that imply one. The
+    name's family alone when it has one: a description's other verbs ("returns", "lists") would widen
+    what a request for it covers."""
+    action = action_word(spec.name)
+    if action is not None:
+        return {_FAMILY_OF[action]}
+    out: set[int] = set()
+    for sentence in spec.description.replace("\n", ". ").split(". ")[:3]:
+        words = [w.lower() for w in _WORD.findall(sentence)]
+        for w in words[:6]:  # the verb of a description is near its start
+            fam = _FAMILY_OF.get(_stem(w))
+            if fam is not None and w not in ("use", "this", "tool"):
+                out.add(fam)
+                break
+    for p in spec.parameters:
+        hint = _PARAM_FAMILY.get(p.lower())
+        if hint is not None:
+            out.add(_FAMILY_OF[hint])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    path: str
+    value: str
+    untrusted: bool   # the value came from content below the user's trust
+    in_request: bool  # the value is written in the trusted instructions
+    pointed: bool     # the request refers to the content it came from ("the address in the invoice")
+
+
+@dataclass(frozen=True, slots=True)
+class Authorisation:
+    supported: bool
+    why: str
+    ambiguous: bool = False  # the offline checks cannot tell; a judge may decide
+
+
+def authorise(spec: ToolSpec, values: Sequence[tuple[str, str]], request: Any, instructions: Sequence[str],
+              destinations: Sequence[Destination] = (), *, delegation: str = "deny") -> Authorisation:
+    """Whether the parsed ``request`` (a ``ctxguard.flow.request.Request``) asks for this call.
+
+    Supported when the request asks, un-negated, for one of the tool's verb families and every
+    destination is either the user's own or from content the request pointed to; or when an argument
+    value is written in the instructions. A call the request negates ("don't delete anything") is
+    unsupported even if its words appear; a request that delegates is supported only when the policy
+    says ``delegation: allow`` (``judge`` leaves it to the judge)."""
+    families = tool_families(spec)
+    if request.delegates and delegation == "allow":
+        return Authorisation(True, "delegated")
+    if families and _other_domain(spec, request):
+        # "Delete the object files" does not ask to cancel calendar events, though both are removals.
+        return Authorisation(False, "other_object", ambiguous=True)
+    negated = [f for f in families if request.forbids(f)]
+    wanted = [f for f in families if request.wants(f)]
+    if wanted:
+        for d in destinations:
+            if d.untrusted and not d.in_request and not d.pointed:
+                return Authorisation(False, f"destination:{d.path}", ambiguous=True)
+        return Authorisation(True, f"verb:{next(iter(VERB_FAMILIES[wanted[0]] & _named(spec)), 'asked')}")
+    if negated:
+        return Authorisation(False, "negated")
+    folded = [fold(t) for t in instructions]
+    for path, value in values:
+        v = fold(value)
+        if len(v) >= MIN_VALUE_CHARS and any(v in t for t in folded):
+            return Authorisation(True, f"value:{path}")
+    if request.delegates and delegation == "judge":
+        return Authorisation(False, "delegated", ambiguous=True)
+    return Authorisation(False, "unasked" if families else "unknown_action", ambiguous=not families)
+
+
+# What tools act on, in families of nouns: a request about one domain's objects does not ask for a
+# tool acting on another's.
+OBJECT_DOMAINS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
+    {"event", "events", "meeting", "meetings", "calendar", "appointment", "appointments", "invite", "review"},
+    {"file", "files", "folder", "folders", "directory", "document", "documents", "doc", "docs", "drive", "disk"},
+    {"email", "emails", "mail", "message", "messages", "inbox", "mailbox", "reply", "sms", "text", "texts"},
+    {"password", "passwords", "credential", "credentials", "login", "pin"},
+    {"money", "payment", "payments", "fund", "funds", "transfer", "bill", "bills", "invoice", "invoices",
+     "account", "iban", "rent"},
+    {"post", "channel", "chat", "tweet", "status", "thread"},
+))
+
+
+_CONTENT_FAMILIES = frozenset({_FAMILY_OF["send"], _FAMILY_OF["transfer"], _FAMILY_OF["post"]})
+
+
+def _domain_of(words: Iterable[str]) -> set[int]:
+    return {i for w in words for i, d in enumerate(OBJECT_DOMAINS) if w in d}
+
+
+def _other_domain(spec: ToolSpec, request: Any) -> bool:
+    action = action_word(spec.name)
+    if action is None or _FAMILY_OF[action] in _CONTENT_FAMILIES:
+        return False  # what is sent, paid or posted is content, not what the tool acts on
+    tool = _domain_of(w for w in tool_words(spec.name) if w not in _FAMILY_OF or w in AMBIGUOUS)
+    if not tool:
+        return False
+    wanted_objects = {o for a in request.actions if not a.negated for o in a.objects}
+    asked = _domain_of(wanted_objects)
+    return bool(asked) and not (asked & tool)
+
+
+def _named(spec: ToolSpec) -> set[str]:
+    return set(tool_words(spec.name))

@@ -315,6 +315,12 @@ class ToolsPolicy(_Model):
     # A side-effect or egress call that the user's (or system's) own words do not ask for, made while
     # the session holds injected content or carrying a value from untrusted content (ctxguard.flow.support).
     unsupported_call: Action = Action.REQUIRE_APPROVAL
+    # "do what the e-mail says": deny (the delegated calls need support of their own), allow (the
+    # request authorises what the content asks), judge (the judge decides each such call).
+    delegation: Literal["deny", "allow", "judge"] = "deny"
+    # When the support check applies: "untrusted" (any content at or below trust.default is in the
+    # context) or "injected" (only once an injection was flagged or a value came from untrusted content).
+    check_support_when: Literal["untrusted", "injected"] = "untrusted"
     tools: dict[str, ToolPolicy] = Field(default_factory=dict)
 
 

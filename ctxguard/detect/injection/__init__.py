@@ -34,6 +34,7 @@ import math
 from collections.abc import Callable
 from typing import Literal
 
+from ..._patterns import compile_linear
 from ...decision import Finding
 from . import imperative
 from .hidden import scan_hidden
@@ -41,10 +42,34 @@ from .imperative import Tagger, spacy_tagger
 from .learned import WHOLE_TEXT_CHARS, NgramModel, load_model
 from .signatures import SIGNATURES, Signature
 
-__all__ = ["SIGNATURES", "InjectionDetector", "Signature"]
+__all__ = ["SIGNATURES", "InjectionDetector", "Signature", "looks_english"]
+
+_WORDS = compile_linear(r"[A-Za-z]+|[^\x00-\x7f\s]+")
+
+
+def imperative_words(text: str) -> list[str]:
+    return [m.group(0).lower() for m in _WORDS.finditer(text[:2000])]
 
 # Findings scoring below this are not reported at all: they would only be noise in the audit log.
 REPORT_FLOOR = 0.2
+# The learned model on English text: alone it is capped below the policy's threshold; with a rule
+# heuristic scoring the span at least CONFIRM_FLOOR it keeps its own score.
+CONFIRM_FLOOR = 0.25
+ENGLISH_ALONE_CAP = 0.45
+PAIR_ONLY_BELOW = 0.5
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    "the and to of a an in is are you your for on with this that it be from at by my me i we our will "
+    "can please if not or as have has was why what how who which when where there their they he she his "
+    "her all any about into up out do does did should would could just so but than then them its some "
+    "over after before also only new more most other".split())
+
+
+def looks_english(text: str) -> bool:
+    """At least one word in six is an English function word: the rules can read it."""
+    words = imperative_words(text)
+    if len(words) < 3:
+        return False
+    return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) * 6 >= len(words)
 
 
 class InjectionDetector:
@@ -87,7 +112,9 @@ class InjectionDetector:
                 return
             key = (start, end)
             if key not in best or score > best[key][0]:
-                best[key] = (score, heuristic)
+                # A rule's name explains more than the model's: it keeps the span, at the higher score.
+                keep = key in best and heuristic == "learned"
+                best[key] = (score, best[key][1] if keep else heuristic)
 
         for sig in self.signatures:
             for m in sig.pattern.finditer(text):
@@ -99,7 +126,22 @@ class InjectionDetector:
                 add(u.start, u.end, score, heuristic)
         if self.model is not None:
             spans = self._learned_spans(text, units)
-            for (start, end), p in zip(spans, self.model.spans_scores(text, spans), strict=True):
+            rule = [max((sc for _, sc in u.scores), default=0.0) for u in units]
+            probs = self.model.spans_scores(text, spans)
+            n = len(units)
+            for i, ((start, end), p) in enumerate(zip(spans, probs, strict=True)):
+                if n <= i < 2 * n - 1 and max(probs[i - n], probs[i - n + 1]) >= PAIR_ONLY_BELOW:
+                    # A pair speaks only for an instruction split over two units; when one unit
+                    # carries it alone, the finding stays that unit's (the hostile scope stays narrow).
+                    continue
+                # In English the rules read clause structure and addressee ("Pay to IBAN ..." on a bill
+                # is written to its reader); there the model only confirms what a rule already saw.
+                # Elsewhere (other languages, odd forms) it speaks alone.
+                if p >= REPORT_FLOOR and looks_english(text[start:end]):
+                    seen = rule[i] if i < len(units) else (
+                        max(rule[i - len(units)], rule[i - len(units) + 1]) if i - len(units) + 1 < len(units) else 0.0)
+                    if seen < CONFIRM_FLOOR:
+                        p = min(p, ENGLISH_ALONE_CAP)
                 add(start, end, p, "learned")
         for heuristic, start, end, score in scan_hidden(text, self._reads_as_instruction):
             add(start, end, score, heuristic)

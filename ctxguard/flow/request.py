@@ -1,0 +1,184 @@
+"""What the user's request asks for: actions, their objects, negations and delegation, by parsing it.
+
+A bag of words cannot tell "don't delete anything" from "delete everything", or a question that
+mentions an e-mail from a request to send one. spaCy's dependency parser (the small English pipeline
+already installed for Presidio, loaded once with its parser and without NER) can: each verb of the
+request becomes a ``RequestedAction`` with its lemma, its verb family (``ctxguard.flow.support``), the
+nouns it governs and whether it is negated ("not", "n't", "never", "without ...ing", or a conjunct of
+a negated verb: "don't delete or move anything").
+
+The small model mis-tags some sentence-initial imperatives ("Email Bob the report": PROPN; "Please
+forward the invoice": ADV), so a family word also counts as a verb where a verb stands by position:
+first in its sentence or after "please", "and", "then", "to". It never counts as a verb in a noun's
+role inside a sentence (an object, a subject, after a determiner or a possessive): "read my latest
+email" asks to read, not to send.
+
+Delegation ("do what the e-mail says", "follow the instructions in the document", "complete the tasks
+in my list") is recorded, not acted on: whether it authorises calls is the policy's choice
+(``tools.delegation``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .support import _FAMILY_OF, _stem
+
+_NEGATORS = frozenset({"not", "n't", "never", "no", "nothing", "neither", "nor", "without"})
+_VERB_POSITION = frozenset({"please", "and", "then", "to", "also", "kindly", "just", "now", "you", "can", "could",
+                            "would", "will", "pls", "plz", "i", "we", "let's", "let"})
+_NOUN_ROLES = frozenset({"dobj", "pobj", "nsubj", "nsubjpass", "poss", "attr", "appos", "compound", "amod"})
+_NOUN_LEFT = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "their", "this", "that", "these",
+                        "those", "latest", "last", "new", "recent", "any", "some", "each", "every", "of"})
+_REFERRING_PREPOSITIONS = frozenset({"to", "for", "in", "from", "on", "at", "with", "into", "via"})
+_DELEGATING_VERBS = frozenset({"do", "follow", "complete", "execute", "carry", "perform", "handle", "obey",
+                               "action", "fulfil", "fulfill", "process", "implement"})
+_INSTRUCTION_WORDS = frozenset({"say", "says", "instruction", "instructions", "task", "tasks", "step", "steps",
+                                "request", "requests", "ask", "asks", "tell", "tells", "direction",
+                                "directions", "todo", "to-do", "item", "items", "action", "actions"})
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedAction:
+    verb: str                 # the lemma as written ("forward", "pay")
+    family: int | None        # index into support.VERB_FAMILIES, or None for verbs of no family
+    objects: tuple[str, ...]  # lower-cased nouns and names in the verb's subtree
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """The trusted instructions of a session, read."""
+
+    actions: tuple[RequestedAction, ...]
+    delegates: bool            # the request hands its choice of actions to some content
+    nouns: frozenset[str]      # every noun and name in the request, lower-cased lemma and form
+    # Words that say where something goes or where it is found: names, and nouns after "to", "for",
+    # "in", "from", "on" or as an indirect object ("send it to Bob", "the IBAN in the invoice"); not the
+    # direct objects ("the report" is what is sent, not where).
+    referents: frozenset[str] = frozenset()
+
+    def wants(self, family: int) -> bool:
+        return any(a.family == family and not a.negated for a in self.actions)
+
+    def forbids(self, family: int) -> bool:
+        return any(a.family == family and a.negated for a in self.actions) and not self.wants(family)
+
+
+Parser = Callable[[Sequence[str]], Sequence[Any]]  # texts -> spaCy Docs
+
+
+def _negated(tok: Any) -> bool:
+    seen = 0
+    t = tok
+    while t is not None and seen < 4:
+        if any(c.dep_ == "neg" or c.lower_ in ("never",) for c in t.children):
+            return True
+        if t.dep_ == "pcomp" and t.head.lower_ == "without":
+            return True
+        # A conjunct ("or move"), an open complement ("try to delete") or an adverbial clause inherits
+        # the negation of the verb it hangs from.
+        if t.dep_ in ("conj", "xcomp") and t.head is not t:
+            t = t.head
+            seen += 1
+            continue
+        break
+    # A negator right before the verb, whatever the parse says ("do not forward", "never pay").
+    i = tok.i
+    doc = tok.doc
+    return any(doc[j].lower_ in _NEGATORS for j in range(max(0, i - 3), i) if doc[j].sent == tok.sent)
+
+
+_QUESTION_OPENERS = frozenset({"did", "do", "does", "is", "are", "was", "were", "has", "have", "had", "what",
+                               "which", "who", "whom", "when", "where", "why", "how", "whose", "am"})
+
+
+def _is_question(sent: Any) -> bool:
+    """A question about facts ("Did Anna email me?", "What is my balance?"), not a polite request
+    ("Can you send ...?", "Could you pay ...?")."""
+    words = [t for t in sent if not t.is_punct and not t.is_space]
+    if not words or not sent.text.rstrip().endswith("?"):
+        return False
+    return words[0].lower_ in _QUESTION_OPENERS
+
+
+def _is_verb(tok: Any) -> bool:
+    if tok.pos_ in ("VERB",) and tok.dep_ not in ("amod", "compound"):
+        return True
+    word = tok.lower_
+    if _stem(word) not in _FAMILY_OF:
+        return False
+    prev = tok.doc[tok.i - 1].lower_ if tok.i > tok.sent.start else ""
+    if prev in _NOUN_LEFT:
+        return False
+    at_start = tok.i == tok.sent.start or (tok.i > 0 and tok.doc[tok.i - 1].is_punct)
+    return at_start or prev in _VERB_POSITION
+
+
+def read(docs: Sequence[Any]) -> Request:
+    actions: list[RequestedAction] = []
+    delegates = False
+    nouns: set[str] = set()
+    referents: set[str] = set()
+    for doc in docs:
+        for tok in doc:
+            if _is_question(tok.sent):
+                # "Did Anna email me?" asks about an action, it does not ask for one.
+                if tok.pos_ in ("NOUN", "PROPN"):
+                    nouns.add(tok.lower_)
+                continue
+            if tok.pos_ in ("NOUN", "PROPN") or (tok.pos_ == "X" and tok.is_alpha):
+                nouns.add(tok.lower_)
+                nouns.add(tok.lemma_.lower())
+                if tok.pos_ == "PROPN" or tok.dep_ == "dative" or (
+                        tok.dep_ == "pobj" and tok.head.lower_ in _REFERRING_PREPOSITIONS):
+                    referents.add(tok.lower_)
+                    referents.add(tok.lemma_.lower())
+            if not _is_verb(tok):
+                continue
+            lemma = tok.lemma_.lower() if tok.pos_ == "VERB" else _stem(tok.lower_)
+            family = _FAMILY_OF.get(_stem(lemma), _FAMILY_OF.get(_stem(tok.lower_)))
+            objects = tuple(sorted({t.lower_ for t in tok.subtree if t.pos_ in ("NOUN", "PROPN") and t is not tok}))
+            actions.append(RequestedAction(lemma, family, objects, _negated(tok)))
+            if lemma in _DELEGATING_VERBS and not _negated(tok):
+                sub = {t.lower_ for t in tok.subtree} | {t.lemma_.lower() for t in tok.subtree}
+                if sub & _INSTRUCTION_WORDS:
+                    delegates = True
+    return Request(tuple(actions), delegates, frozenset(nouns), frozenset(r for r in referents if len(r) >= 3))
+
+
+class RequestReader:
+    """Parses trusted instructions with a spaCy pipeline, caching by text (a session asks per call)."""
+
+    def __init__(self, parser: Parser | None = None, *, pipeline: str = "en_core_web_sm", cache_size: int = 256) -> None:
+        self._parser = parser
+        self._pipeline = pipeline
+        self._cache: OrderedDict[tuple[str, ...], Request] = OrderedDict()
+        self._size = cache_size
+        self._lock = threading.Lock()
+
+    def _parse(self, texts: Sequence[str]) -> Sequence[Any]:
+        if self._parser is None:
+            from ..detect.offline import load_spacy_parser
+
+            nlp = load_spacy_parser(self._pipeline)
+            self._parser = lambda ts: list(nlp.pipe(ts))
+        return self._parser(texts)
+
+    def read(self, texts: Sequence[str]) -> Request:
+        key = tuple(t[:4000] for t in texts)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        request = read(self._parse(list(key)))
+        with self._lock:
+            self._cache[key] = request
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return request
