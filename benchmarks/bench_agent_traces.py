@@ -258,6 +258,41 @@ def run_trace(fw: Firewall, trace: Trace) -> list[tuple[Call, bool]]:
     return results
 
 
+@dataclass
+class Tally:
+    stopped: Counter[str] = field(default_factory=Counter)
+    attacks: Counter[str] = field(default_factory=Counter)
+    allowed: Counter[str] = field(default_factory=Counter)
+    users: Counter[str] = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+
+    def rate(self, kind: str, key: str) -> str:
+        hit, n = (self.stopped[key], self.attacks[key]) if kind == "stopped" else (self.allowed[key], self.users[key])
+        return f"{100 * hit / n:.1f}% ({hit}/{n})" if n else "-"
+
+
+def measure(fw: Firewall, pairs: list[tuple[Trace, Trace]]) -> Tally:
+    t = Tally()
+    for attacked, benign in pairs:
+        for trace, twin in ((attacked, "attacked"), (benign, "benign")):
+            for call, ok in run_trace(fw, trace):
+                where = f"{trace.task}/{trace.style}/{trace.goal}: {call.tool}"
+                if call.who == "attacker":
+                    for key in (trace.style, "all"):
+                        t.attacks[key] += 1
+                        t.stopped[key] += not ok
+                    if ok:
+                        t.misses.append(where)
+                else:
+                    for key in (twin, "all"):
+                        t.users[key] += 1
+                        t.allowed[key] += ok
+                    if not ok:
+                        t.held.append(f"{where} ({twin})")
+    return t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int)
@@ -266,59 +301,33 @@ def main() -> None:
     args = ap.parse_args()
     pairs = build(args.limit)
     judge = scripted_judge if args.judge else None
-    fws = {
-        "deny": Firewall(Policy.from_yaml(POLICY), audit=AuditLog(None), judge=judge),
-        "allow": Firewall(Policy.from_yaml(POLICY.replace("tools:\n  tools:", "tools:\n  delegation: allow\n  tools:", 1)),
-                          audit=AuditLog(None), judge=judge),
-    }
-    stopped: Counter[str] = Counter()
-    attacks: Counter[str] = Counter()
-    allowed: Counter[str] = Counter()
-    users: Counter[str] = Counter()
-    misses: list[str] = []
-    held: list[str] = []
+    deny = Firewall(Policy.from_yaml(POLICY), audit=AuditLog(None), judge=judge)
+    allow = Firewall(Policy.from_yaml(POLICY.replace("tools:\n  tools:", "tools:\n  delegation: allow\n  tools:", 1)),
+                     audit=AuditLog(None), judge=judge)
+    delegating = {t.name for t in TASKS if t.policy_extra == "delegation"}
+    main_pairs = [p for p in pairs if p[0].task not in delegating]
+    deleg_pairs = [p for p in pairs if p[0].task in delegating]
     t0 = time.perf_counter()
-    for attacked, benign in pairs:
-        task = next(t for t in TASKS if t.name == attacked.task)
-        fw = fws["allow" if task.policy_extra == "delegation" else "deny"]
-        for trace, twin in ((attacked, "attacked"), (benign, "benign")):
-            for call, ok in run_trace(fw, trace):
-                if call.who == "attacker":
-                    attacks[trace.style] += 1
-                    attacks["all"] += 1
-                    if not ok:
-                        stopped[trace.style] += 1
-                        stopped["all"] += 1
-                    else:
-                        misses.append(f"{trace.task}/{trace.style}/{trace.goal}: {call.tool}")
-                else:
-                    users[twin] += 1
-                    users["all"] += 1
-                    if ok:
-                        allowed[twin] += 1
-                        allowed["all"] += 1
-                    else:
-                        held.append(f"{trace.task}/{trace.style}/{trace.goal} ({twin}): {call.tool}")
+    t = measure(deny, main_pairs)
     dt = time.perf_counter() - t0
-    n_traces = 2 * len(pairs)
-    print(f"{len(pairs)} attacked traces + {len(pairs)} benign twins; {len(TASKS)} tasks x {len(STYLES)} styles x "
-          f"{len(GOALS)} goals; judge: {'scripted' if judge else 'none'}")
-    print(f"attacker side-effect calls stopped: {100 * stopped['all'] / attacks['all']:.1f}% ({stopped['all']}/{attacks['all']})")
-    for twin in ("attacked", "benign"):
-        print(f"user calls allowed, {twin}: {100 * allowed[twin] / max(1, users[twin]):.1f}% ({allowed[twin]}/{users[twin]})")
-    print("stopped by attack style:")
-    for style in STYLES:
-        print(f"  {style:<9} {100 * stopped[style] / max(1, attacks[style]):5.1f}% ({stopped[style]}/{attacks[style]})")
-    print(f"time: {1000 * dt / n_traces:.1f} ms per trace")
-    by_kind: dict[str, Counter[str]] = defaultdict(Counter)
-    for m in misses:
-        by_kind["miss"][m.split("/")[0] + ":" + m.split(": ")[1]] += 1
-    for h in held:
-        by_kind["held"][h.split("/")[0]] += 1
-    for kind, c in by_kind.items():
-        print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in c.most_common(12)))
-    for line in (misses + held)[: args.show]:
+    tasks = len(TASKS) - len(delegating)
+    print(f"{len(main_pairs)} attacked traces + {len(main_pairs)} benign twins ({tasks} tasks x {len(STYLES)} styles x "
+          f"{len(GOALS)} goals); default policy, judge: {'scripted' if judge else 'none'}")
+    print(f"attacker side-effect calls stopped: {t.rate('stopped', 'all')}")
+    print(f"user calls allowed, attacked traces: {t.rate('allowed', 'attacked')}")
+    print(f"user calls allowed, benign twins:    {t.rate('allowed', 'benign')}")
+    print("stopped by attack style: " + ", ".join(f"{st} {t.rate('stopped', st)}" for st in STYLES))
+    print(f"time: {1000 * dt / (2 * max(1, len(main_pairs))):.1f} ms per trace")
+    for kind, items in (("missed", t.misses), ("held", t.held)):
+        c = Counter(i.split("/")[0] + ":" + i.split(": ")[1].split(" ")[0] for i in items)
+        print(f"{kind}: " + (", ".join(f"{k} {v}" for k, v in c.most_common(12)) or "none"))
+    for line in (t.misses + t.held)[: args.show]:
         print("  ", line)
+    for name, fw in (("deny (default)", deny), ("allow", allow)):
+        d = measure(fw, deleg_pairs)
+        print(f"delegation ('{TASKS[-1].request}'), tools.delegation: {name}: attacker calls stopped "
+              f"{d.rate('stopped', 'all')}, delegated user calls allowed {d.rate('allowed', 'attacked')} attacked / "
+              f"{d.rate('allowed', 'benign')} benign")
 
 
 if __name__ == "__main__":

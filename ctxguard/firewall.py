@@ -35,9 +35,9 @@ from .detect.views import concealed_views
 from .errors import Blocked, ConfigurationError
 from .flow.destinations import destination_items, is_destination
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
-from .flow.provenance import SegmentStore, fold
+from .flow.provenance import SegmentStore, fold, is_identifier
 from .flow.request import RequestReader
-from .flow.support import Destination, ToolSpec, authorise
+from .flow.support import Destination, ToolSpec, authorise, points_to_source
 from .judge import Judge, JudgeRequest, judge_says_yes
 from .labels import Label, LabelSigner, join
 from .policy.compiled import Policy, canonical_tool_name
@@ -719,16 +719,22 @@ class Session:
         raw = self.segments.raw_texts_at_or_above(user_level, trust)
         request = self.firewall.requests.read(raw)
         destinations = []
+        wanted_objects = [o for a in request.actions if not a.negated for o in a.objects]
         for path, value in values:
-            if not is_destination(path, value):
+            # Where data or money goes: an address or URL argument, or one that is a single identifier
+            # (the IBAN of a transfer, the account of a payment).
+            if not (is_destination(path, value) or is_identifier(value) or _is_path(value)):
                 continue
             # Each address or URL of a list on its own: "tom@..., lena@..." is three destinations.
             for item in destination_items(value):
                 low = self.segments.lowest_trust(item, trust)[0] if item != value else lows[value]
-                windows = [w for label, w in self.segments.windows(item) if trust.at_most(label.trust, untrusted)]
-                destinations.append(Destination(
-                    path, item, low is not None and trust.at_most(low, untrusted),
-                    any(fold(item) in t for t in trusted), any(r in w for w in windows for r in request.referents)))
+                found = [(label, w) for label, w in self.segments.windows(item) if trust.at_most(label.trust, untrusted)]
+                pointed = any(r in w for _, w in found for r in request.referents) or any(
+                    trust.at_most(label.trust, untrusted) for label in self.segments.sole_in(item, wanted_objects)) or (
+                    # "everyone on his email": a role in content of the kind the request names.
+                    bool(request.roles) and any(points_to_source(request.referents, label.source) for label, _ in found))
+                destinations.append(Destination(path, item, low is not None and trust.at_most(low, untrusted),
+                                                any(fold(item) in t for t in trusted), pointed))
         spec = self._tool_specs.get(canonical_tool_name(tool)) or ToolSpec(tool)
         auth = authorise(spec, values, request, trusted, destinations, delegation=tools.delegation)
         why = auth.why
@@ -1118,6 +1124,15 @@ def _value_at(ctx: dict[str, Any], f: Finding) -> str:
 # IBAN is not blocked because someone appended an instruction two lines below it. A single line
 # longer than this many characters is scoped to this many characters around the span.
 MAX_HOSTILE_SCOPE = 4000
+
+
+_PATH = compile_linear(r"(?:~|\.{1,2})?/[^\s/]+(?:/[^\s/]*)*|[A-Za-z]:\\[^\s]+")
+
+
+def _is_path(value: str) -> bool:
+    """A file-system path: what a delete, move or share acts on, and so a target to ground."""
+    v = value.strip()
+    return 2 < len(v) <= 4096 and "\n" not in v and _PATH.fullmatch(v) is not None
 
 
 def _line_around(text: str, start: int, end: int) -> tuple[int, int]:

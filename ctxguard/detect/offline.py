@@ -65,6 +65,7 @@ def load_spacy_parser(name: str) -> Any:
     """The same pipeline with its dependency parser and tagger, NER off: for reading requests
     (ctxguard.flow.request). Cached apart from the NER pipeline; never downloads."""
     key = f"{name}#parser"
+    import_presidio_quietly()  # the pipeline package's import pulls in transformers' notices otherwise
     with _lock:
         if key in _nlp_cache:
             return _nlp_cache[key]

@@ -26,7 +26,8 @@ _DESTINATION_WORDS = frozenset({
     "addr", "url", "urls", "uri", "uris", "endpoint", "endpoints", "webhook", "webhooks", "host", "hostname",
     "hosts", "domain", "domains", "destination", "destinations", "dest", "dst", "callback", "reply", "forward",
     "fwd", "notify", "href", "receiver", "receivers", "redirect", "invite", "invitee", "invitees", "attendee",
-    "attendees",
+    "attendees", "channel", "channels", "room", "rooms", "handle", "handles", "share", "shared", "grantee",
+    "grantees", "payee", "beneficiary", "iban", "account", "accounts",
 })
 _CONTENT_WORDS = frozenset({
     "body", "content", "contents", "text", "message", "msg", "subject", "title", "note", "notes", "comment",

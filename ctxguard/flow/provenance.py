@@ -46,10 +46,39 @@ _ENTITY = compile_linear(
 MIN_ENTITY_CHARS = 8
 
 
+def is_identifier(value: str) -> bool:
+    """The whole value is one identifier (an IBAN, an account or card number, an address)."""
+    keys = entity_keys(value)
+    return len(keys) == 1 and keys[0] == compact(value)
+
+
 def entity_keys(value: str) -> list[str]:
     """The compact forms of the identifiers inside ``value`` (see ``_ENTITY``), long enough to mean something."""
     keys = {compact(m.group()) for m in _ENTITY.finditer(value)}
     return [k for k in keys if len(k) >= MIN_ENTITY_CHARS]
+
+
+def _identifier_kind(value: str) -> str:
+    v = value.strip()
+    if "@" in v:
+        return "address"
+    c = compact(v)
+    if len(c) >= 4 and c[:2].isalpha() and c[2:4].isdigit():
+        return "iban"
+    return "number" if c.isdigit() else "token"
+
+
+def _identifier_kind_compact(key: str, seg: Segment) -> str:
+    # Segment entities are stored compact: an address lost its "@", so look for it in the text.
+    if key[:2].isalpha() and key[2:4].isdigit():
+        return "iban"
+    if key.isdigit():
+        return "number"
+    return "address" if "@" in seg.text and _compact_address(key, seg.text) else "token"
+
+
+def _compact_address(key: str, text: str) -> bool:
+    return any(compact(m.group()) == key for m in _ENTITY.finditer(text) if "@" in m.group())
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +215,26 @@ class SegmentStore:
                 out.append((seg.label, seg.folded[ls:le]))
             elif len(cv) >= MIN_ENTITY_CHARS and (j := seg.compact.find(cv)) >= 0:
                 out.append((seg.label, seg.compact[max(0, j - reach):j + len(cv) + reach]))
+        return out
+
+    def sole_in(self, value: str, words: Iterable[str]) -> list[Label]:
+        """Labels of segments that mention one of ``words`` and hold ``value`` as their only identifier
+        of its kind (its only e-mail address, its only IBAN-shaped or number-shaped identifier): "pay
+        the bill" points to the one account on the bill, not to one of two."""
+        key = compact(value)
+        words = [fold(w) for w in words if len(w) >= 3]
+        if len(key) < MIN_ENTITY_CHARS or not words:
+            return []
+        kind = _identifier_kind(value)
+        with self._lock:
+            segments = list(self.segments)
+        out: list[Label] = []
+        for seg in segments:
+            if key not in seg.compact or not any(w in seg.folded for w in words):
+                continue
+            same = {k for k, _ in seg.entities if _identifier_kind_compact(k, seg) == kind}
+            if same <= {key} or len(same) == 1:
+                out.append(seg.label)
         return out
 
     def raw_texts_at_or_above(self, level: str, trust: Levels) -> list[str]:

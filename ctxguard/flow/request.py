@@ -34,6 +34,8 @@ _VERB_POSITION = frozenset({"please", "and", "then", "to", "also", "kindly", "ju
 _NOUN_ROLES = frozenset({"dobj", "pobj", "nsubj", "nsubjpass", "poss", "attr", "appos", "compound", "amod"})
 _NOUN_LEFT = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "their", "this", "that", "these",
                         "those", "latest", "last", "new", "recent", "any", "some", "each", "every", "of"})
+ROLE_WORDS = frozenset({"everyone", "everybody", "all", "attendee", "participant", "people", "sender",
+                        "recipient", "author", "organizer", "organiser", "member", "invitee", "payee"})
 _REFERRING_PREPOSITIONS = frozenset({"to", "for", "in", "from", "on", "at", "with", "into", "via"})
 _DELEGATING_VERBS = frozenset({"do", "follow", "complete", "execute", "carry", "perform", "handle", "obey",
                                "action", "fulfil", "fulfill", "process", "implement"})
@@ -61,6 +63,8 @@ class Request:
     # "in", "from", "on" or as an indirect object ("send it to Bob", "the IBAN in the invoice"); not the
     # direct objects ("the report" is what is sent, not where).
     referents: frozenset[str] = frozenset()
+    # Words naming a group or role of people in some content: "everyone on the thread", "the sender".
+    roles: frozenset[str] = frozenset()
 
     def wants(self, family: int) -> bool:
         return any(a.family == family and not a.negated for a in self.actions)
@@ -93,6 +97,7 @@ def _negated(tok: Any) -> bool:
     return any(doc[j].lower_ in _NEGATORS for j in range(max(0, i - 3), i) if doc[j].sent == tok.sent)
 
 
+_CLAUSE_PUNCT = frozenset({".", "!", "?", ";", ":", ",", ")", "\"", "'"})
 _QUESTION_OPENERS = frozenset({"did", "do", "does", "is", "are", "was", "were", "has", "have", "had", "what",
                                "which", "who", "whom", "when", "where", "why", "how", "whose", "am"})
 
@@ -115,7 +120,8 @@ def _is_verb(tok: Any) -> bool:
     prev = tok.doc[tok.i - 1].lower_ if tok.i > tok.sent.start else ""
     if prev in _NOUN_LEFT:
         return False
-    at_start = tok.i == tok.sent.start or (tok.i > 0 and tok.doc[tok.i - 1].is_punct)
+    at_start = tok.i == tok.sent.start or (tok.i > 0 and tok.doc[tok.i - 1].text in _CLAUSE_PUNCT
+                                            and tok.doc[tok.i - 1].whitespace_ != "" or prev in (";", ":"))
     return at_start or prev in _VERB_POSITION
 
 
@@ -148,7 +154,9 @@ def read(docs: Sequence[Any]) -> Request:
                 sub = {t.lower_ for t in tok.subtree} | {t.lemma_.lower() for t in tok.subtree}
                 if sub & _INSTRUCTION_WORDS:
                     delegates = True
-    return Request(tuple(actions), delegates, frozenset(nouns), frozenset(r for r in referents if len(r) >= 3))
+    roles = frozenset(t.lemma_.lower() for doc in docs for t in doc if t.lemma_.lower() in ROLE_WORDS)
+    return Request(tuple(actions), delegates, frozenset(nouns), frozenset(r for r in referents if len(r) >= 3),
+                   roles)
 
 
 class RequestReader:

@@ -73,8 +73,10 @@ def action_word(tool: str) -> str | None:
     ``GmailDeleteEmails`` -> "delete" (not the noun "email")."""
     words = [w for w in tool_words(tool) if w in _FAMILY_OF]
     plain = [w for w in words if w not in AMBIGUOUS]
-    chosen = plain or words
-    return chosen[-1] if chosen else None
+    if plain:
+        return plain[-1]
+    # Only noun-verbs ("post_message", "reply_comment"): names put the verb first, then the object.
+    return words[0] if words else None
 
 
 def instruction_families(texts: Iterable[str]) -> set[int]:
@@ -245,3 +247,10 @@ def _other_domain(spec: ToolSpec, request: Any) -> bool:
 
 def _named(spec: ToolSpec) -> set[str]:
     return set(tool_words(spec.name))
+
+
+def points_to_source(referents: Iterable[str], source: str) -> bool:
+    """Whether words of a request name the kind of content ``source`` produced ("email" for
+    ``tool:read_inbox``, "invoice" for ``tool:get_bills``): by the object domains of both."""
+    name = source.split(":", 1)[-1]
+    return bool(_domain_of(referents) & _domain_of(tool_words(name)))

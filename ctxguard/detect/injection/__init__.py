@@ -130,9 +130,11 @@ class InjectionDetector:
             probs = self.model.spans_scores(text, spans)
             n = len(units)
             for i, ((start, end), p) in enumerate(zip(spans, probs, strict=True)):
-                if n <= i < 2 * n - 1 and max(probs[i - n], probs[i - n + 1]) >= PAIR_ONLY_BELOW:
-                    # A pair speaks only for an instruction split over two units; when one unit
-                    # carries it alone, the finding stays that unit's (the hostile scope stays narrow).
+                inside = probs[i - n:i - n + 2] if n <= i < 2 * n - 1 else probs[:n] if i >= n else []
+                if inside and max(inside) >= PAIR_ONLY_BELOW:
+                    # A pair (or a short whole text) speaks only for an instruction split over
+                    # units; when one unit carries it alone, the finding stays that unit's, and the
+                    # hostile scope stays narrow.
                     continue
                 # In English the rules read clause structure and addressee ("Pay to IBAN ..." on a bill
                 # is written to its reader); there the model only confirms what a rule already saw.
