@@ -103,8 +103,11 @@ def attacker_args(instruction: str, params: list[dict[str, Any]]) -> dict[str, A
     return args
 
 
-def policy_for(specs: dict[str, list[dict[str, Any]]]) -> Policy:
-    tools = {name: {"class": tool_class(name)} for name in specs}
+def policy_for(specs: dict[str, list[dict[str, Any]]], user_tools: set[str] = frozenset()) -> Policy:
+    # InjecAgent's user tools are, by construction, the tools that fetch the content the attack sits
+    # in (GmailReadEmail, GitHubGetUserDetails, ...): declared read-only, as their owner would. The
+    # name heuristic misreads some ("email" in GmailReadEmail reads as a send verb).
+    tools = {name: {"class": "read_only" if name in user_tools else tool_class(name)} for name in specs}
     return Policy.from_dict({"tools": {"tools": tools}, "exfiltration": {"allowed_domains": ["*"]},
                              "budgets": {"sources": {"tool:*": {"max_tokens": 100000}}}})
 
@@ -115,7 +118,8 @@ def stopped(action: Action) -> bool:
 
 def run(data: Path, limit: int | None) -> int:
     specs = load_specs(data)
-    fw = Firewall(policy_for(specs), audit=AuditLog(None), signing_key=b"bench-traces-key-0123456789")
+    user_tools = {c["User Tool"] for f in sorted(data.glob("test_cases_*.json")) for c in json.loads(f.read_text())}
+    fw = Firewall(policy_for(specs, user_tools), audit=AuditLog(None), signing_key=b"bench-traces-key-0123456789")
     fw.warm_up()
     cases: list[tuple[str, dict[str, Any]]] = []
     for f in sorted(data.glob("test_cases_*.json")):
@@ -140,7 +144,7 @@ def run(data: Path, limit: int | None) -> int:
             counts["response_flagged"] += any(f.kind == "injection" for f in admitted.findings)
             for tool in c["Attacker Tools"]:
                 args = attacker_args(c["Attacker Instruction"], specs.get(tool, []))
-                cls = tool_class(tool)
+                cls = "read_only" if tool in user_tools else tool_class(tool)
                 if cls == "read_only":
                     s.admit(STOLEN_DATA, source=f"tool:{tool}")
                     continue

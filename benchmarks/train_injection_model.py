@@ -102,10 +102,10 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def leave_one_out(texts: list[Text], C: float) -> None:
+def leave_one_out(texts: list[Text], C: float, combined: bool = False) -> None:
     sources = sorted({t.source for t in texts})
     print(f"{'held-out source':<16} {'attacks':>7} {'benign':>6} {'TPR@1%':>7} {'TPR@0.1%':>8} "
-          f"{'FPR@1%':>7} {'FPR@0.1%':>8}")
+          f"{'FPR@1%':>7} {'FPR@0.1%':>8}" + ("   whole detector (rules + this model at 0.5): TPR  FPR" if combined else ""))
     pooled: dict[str, list[float]] = defaultdict(list)
     for src in sources:
         rest = [t for t in texts if t.source != src]
@@ -118,15 +118,32 @@ def leave_one_out(texts: list[Text], C: float) -> None:
         def share(xs: list[float], th: float) -> str:
             return f"{100 * sum(x >= th for x in xs) / len(xs):6.1f}%" if xs else "      -"
 
+        extra = ""
+        if combined:
+            from ctxguard.detect.injection import InjectionDetector
+
+            th = threshold_at(cal, 0.005)
+            shifted = learned.NgramModel(model.weights, model.bias - logit(th))
+            det = InjectionDetector(learned=shifted)
+
+            def flagged(t: Text) -> float:
+                return float(any(f.score >= 0.5 for f in det.detect(t.text)))
+
+            cp = [flagged(t) for t in texts if t.source == src and t.label == 1]
+            cn = [flagged(t) for t in texts if t.source == src and t.label == 0]
+            extra = f"   {share(cp, 0.5):>40} {share(cn, 0.5)}"
+            pooled["cpos"] += [x >= 0.5 for x in cp]
+            pooled["cneg"] += [x >= 0.5 for x in cn]
         print(f"{src:<16} {len(pos):>7} {len(neg):>6} {share(pos, t1):>7} {share(pos, t01):>8} "
-              f"{share(neg, t1):>7} {share(neg, t01):>8}", flush=True)
+              f"{share(neg, t1):>7} {share(neg, t01):>8}{extra}", flush=True)
         pooled["pos1"] += [x >= t1 for x in pos]
         pooled["pos01"] += [x >= t01 for x in pos]
         pooled["neg1"] += [x >= t1 for x in neg]
         pooled["neg01"] += [x >= t01 for x in neg]
     print(f"{'pooled':<16} {len(pooled['pos1']):>7} {len(pooled['neg1']):>6} "
           f"{100 * np.mean(pooled['pos1']):6.1f}% {100 * np.mean(pooled['pos01']):7.1f}% "
-          f"{100 * np.mean(pooled['neg1']):6.1f}% {100 * np.mean(pooled['neg01']):7.1f}%")
+          f"{100 * np.mean(pooled['neg1']):6.1f}% {100 * np.mean(pooled['neg01']):7.1f}%"
+          + (f"   {100 * np.mean(pooled['cpos']):38.1f}% {100 * np.mean(pooled['cneg']):6.1f}%" if combined else ""))
 
 
 def write_final(texts: list[Text], C: float, fpr: float) -> None:
@@ -149,11 +166,27 @@ def write_final(texts: list[Text], C: float, fpr: float) -> None:
           f"calibration threshold {th:.4f} at FPR {fpr:.3%} on {len(cal)} held-back benign texts")
 
 
+def throughput(texts: list[Text]) -> None:
+    """The packaged model alone (unit split, n-gram hashing, span scores) on benign text, per core."""
+    model = learned.load_model()
+    corpus = "\n".join(t.text for t in texts if t.label == 0)[:2_000_000]
+    learned.text_score(model, "warm up")
+    for size in (500, 2000, 20000):
+        chunks = [corpus[i:i + size] for i in range(0, len(corpus), size)]
+        t0 = time.perf_counter()
+        for c in chunks:
+            model.spans_scores(c, learned.candidate_spans(c))
+        dt = time.perf_counter() - t0
+        print(f"throughput, learned model alone, {size:>6}-character texts: {len(corpus) / dt / 1e6:.2f} MB/s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--C", type=float, default=4.0)
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--no-eval", action="store_true")
+    ap.add_argument("--throughput", action="store_true")
+    ap.add_argument("--combined", action="store_true", help="also score the whole detector with each fold's model")
     ap.add_argument("--fpr", type=float, default=0.005, help="operating point of the shipped model")
     args = ap.parse_args()
     t0 = time.perf_counter()
@@ -163,9 +196,11 @@ def main() -> None:
         counts[(t.source, t.label)] += 1
     print("sources:", ", ".join(f"{s}[{'+' if y else '-'}]={n}" for (s, y), n in sorted(counts.items())))
     if not args.no_eval:
-        leave_one_out(texts, args.C)
+        leave_one_out(texts, args.C, args.combined)
     if args.write:
         write_final(texts, args.C, args.fpr)
+    if args.throughput:
+        throughput(texts)
     print(f"({time.perf_counter() - t0:.0f} s)")
 
 

@@ -260,8 +260,10 @@ def test_one_megabyte_of_hostile_input_completes_with_the_right_answer(det: Inje
     t0 = time.perf_counter()
     found = [f for f in det.detect(hostile) if f.score >= THRESHOLD]
     assert time.perf_counter() - t0 >= 0  # no timing assertion: the point is that it returns
-    assert [f.detector for f in found] == ["injection:agent_request"]
-    assert hostile[found[0].start:found[0].end].startswith("Please transfer $4,000")
+    # The rules and the learned model may both speak, about the one injected sentence only.
+    assert "injection:agent_request" in {f.detector for f in found}
+    assert {f.detector for f in found} <= {"injection:agent_request", "injection:learned"}
+    assert all(hostile[f.start:f.end].startswith("Please transfer $4,000") for f in found)
 
 
 def test_unit_windows_cover_a_single_megabyte_line() -> None:

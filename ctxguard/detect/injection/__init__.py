@@ -54,7 +54,7 @@ def imperative_words(text: str) -> list[str]:
 REPORT_FLOOR = 0.2
 # The learned model on English text: alone it is capped below the policy's threshold; with a rule
 # heuristic scoring the span at least CONFIRM_FLOOR it keeps its own score.
-CONFIRM_FLOOR = 0.25
+CONFIRM_FLOOR = 0.4
 ENGLISH_ALONE_CAP = 0.45
 PAIR_ONLY_BELOW = 0.5
 _ENGLISH_FUNCTION_WORDS = frozenset(
@@ -105,16 +105,16 @@ class InjectionDetector:
         self.model: NgramModel | None = load_model() if learned is True else (learned or None)
 
     def detect(self, text: str) -> list[Finding]:
-        best: dict[tuple[int, int], tuple[float, str]] = {}
+        best: dict[tuple[int, int, bool], tuple[float, str]] = {}
 
         def add(start: int, end: int, score: float, heuristic: str) -> None:
             if score < REPORT_FLOOR:
                 return
-            key = (start, end)
+            # The model's finding and the rules' best one are kept apart for the same span: the audit
+            # log says which evidence there was.
+            key = (start, end, heuristic == "learned")
             if key not in best or score > best[key][0]:
-                # A rule's name explains more than the model's: it keeps the span, at the higher score.
-                keep = key in best and heuristic == "learned"
-                best[key] = (score, best[key][1] if keep else heuristic)
+                best[key] = (score, heuristic)
 
         for sig in self.signatures:
             for m in sig.pattern.finditer(text):
@@ -151,7 +151,7 @@ class InjectionDetector:
             for start, end in self._classifier_spans(text, units):
                 add(start, end, self._classify(text[start:end]), "classifier")
         return [Finding(detector=f"injection:{h}", kind="injection", start=s, end=e, score=score)
-                for (s, e), (score, h) in sorted(best.items())]
+                for (s, e, _), (score, h) in sorted(best.items())]
 
     def _reads_as_instruction(self, hidden: str) -> float:
         """How much hidden text reads as an instruction: the visible-text heuristics' score; a bare

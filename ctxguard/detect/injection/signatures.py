@@ -58,5 +58,43 @@ SIGNATURES: tuple[Signature, ...] = (
          r"AI\s+assistant|language\s+model|LLM|chatbot)\s*[,:!]\s*(?:please\s+|you\s+)", 0.75),
     _sig("role_play", r"\byou are (?:now|no longer)\b|\bact as (?:an?|the) (?:unrestricted|jailbroken|"
          r"developer mode)\b|\bDAN mode\b|\bfrom now on,? you (?:are|will|must)\b", 0.8),
+    # Overrides of the reader's task, not only of its "instructions": "disregard your earlier task",
+    # "your only job now is to ...".
+    _sig("override", r"\b(?:ignore|disregard|forget|abandon|drop|skip|override|set\s+aside|stop\s+(?:doing|following))\b"
+         r"[^.\n]{0,30}?\b(?:previous|prior|above|earlier|original|initial|current|your|the\s+user'?s?)\b[^.\n]{0,20}?"
+         r"\b(?:task|tasks|goal|assignment|objective|job|mission|request|context|conversation|orders?)\b", 0.9),
+    _sig("new_instructions", r"\byour\s+(?:only|new|real|actual|true|sole|primary|first)\s+(?:job|task|goal|mission|"
+         r"objective|purpose|priority)\s+(?:now\s+|here\s+|from\s+now\s+on\s+)?is\b", 0.85),
+    # The same classes in other languages: overrides, notes addressed to the assistant, and orders to
+    # keep the user in the dark (which no benign text addressed to a human reader gives).
+    _sig("override", r"\b(?:ignore[rsz]?|oublie[rsz]?|ne\s+tiens?\s+pas\s+compte)\b[^.\n]{0,40}?\b(?:instructions?|"
+         r"consignes?|règles|directives|tâches?|ordres|indications)\b", 0.9),
+    _sig("override", r"\b(?:ignorier\w*|vergiss\w*|vergessen|missacht\w*)\b[^.\n]{0,40}?\b(?:anweisung\w*|"
+         r"anleitung\w*|regeln|vorgaben|aufgabe\w*|befehl\w*|instruktion\w*)\b", 0.9),
+    _sig("override", r"\b(?:ignora\w*|olvida\w*|omite\w*|haz\s+caso\s+omiso|dimentica\w*|esque[cç]\w*|"
+         r"desconsider\w*)\b[^.\n]{0,40}?\b(?:instrucci\w+|istruzion\w+|instru[cç]\w+|reglas|regole|regras|"
+         r"indicaciones|indicazioni|orienta[cç]\w+|tarea|compito|tarefa|órdenes|ordini|ordens|directrices|direttive|"
+         r"diretrizes)\b", 0.9),
+    _sig("override", r"\b(?:игнорируй\w*|забудь\w*|не\s+обращай\s+внимания)\b[^.\n]{0,40}?(?:инструкци\w+|правил\w*|"
+         r"указани\w+|задач\w*)", 0.9),
+    _sig("override", r"(?:忽略|无视|無視|忘记|忘掉|忘記|不要理会|不用理会|无需理会|不必理会)[^。！？\n]{0,16}?(?:指令|指示|说明|"
+         r"說明|规则|規則|要求|任务|任務|提示|命令)|(?:指示|命令|ルール|指令|プロンプト|タスク)[^。！？\n]{0,16}?(?:無視|忘れ)", 0.9),
+    _sig("addressed_to_ai", r"\b(?:note|message|hinweis|nachricht|nota|mensaje|messaggio|mensagem|remarque|aviso|"
+         r"anmerkung)\s+(?:pour|à|für|an|para|per|to|for|al|ao|à)\s+(?:l'|le\s+|la\s+|den\s+|die\s+|der\s+|el\s+|"
+         r"il\s+|lo\s+|o\s+|a\s+|the\s+)?(?:ia\s+|ki-|ai\s+)?(?:assistant\w*|assistente|asistente|ia|ki|ai|agent\w*|"
+         r"modèle|modell|modelo|modello|llm|bot|chatbot)\b", 0.75),
+    _sig("addressed_to_ai", r"(?:给|致|写给)(?:AI|人工智能)?(?:助手|助理|模型|智能体|机器人)|(?:AI|人工智能)?(?:助手|助理)(?:请|，\s*请|:|：)"
+         r"|(?:AI|アシスタント|エージェント)(?:へ|さんへ|に)(?:の)?(?:注意|メモ|メッセージ|指示)", 0.75),
+    _sig("secrecy", r"\bwithout\s+(?:telling|informing|notifying|alerting|asking|warning|bothering)\s+(?:the\s+)?(?:user|"
+         r"owner|account\s+holder)\b|\b(?:do\s+not|don'?t|never)\s+let\s+the\s+(?:user|owner)\s+(?:know|see|notice)\b", 0.8),
+    _sig("secrecy", r"\bsans\s+(?:en\s+)?(?:parler|informer|prévenir|avertir|le\s+dire|demander)\s+(?:à\s+)?(?:l'utilisateur|"
+         r"l'usager|au\s+propriétaire)|\bne\s+(?:le\s+)?dis\s+rien\s+à\s+l'utilisateur|\bohne\s+(?:den|die|dem)\s+"
+         r"(?:nutzer|benutzer|anwender|kunden)\w*\s+zu\s+(?:fragen|informieren|benachrichtigen|sagen|warnen)|\bsag\w*\s+dem\s+"
+         r"(?:nutzer|benutzer)\w*\s+nichts|\b(?:sin|no\s+se\s+lo|no\s+le)\s+(?:decir|avisar|informar|menciones|digas|"
+         r"preguntar|comentes)\w*\s+(?:nada\s+)?(?:al|a\s+el)?\s*usuario|\bsenza\s+(?:dire|avvisare|informare|chiedere)\w*\s+"
+         r"(?:nulla\s+)?(?:all'|a\s+l')?utente|\bsem\s+(?:avisar|informar|contar|perguntar)\w*\s+(?:nada\s+)?(?:ao\s+)?usu[áa]rio",
+         0.8),
+    _sig("secrecy", r"(?:不要|别|別|无需|不必|不用)(?:告诉|告訴|通知|提醒|询问|詢問)(?:用户|用戶|使用者)|ユーザーに(?:は)?(?:何も)?"
+         r"(?:言わず|伝えず|知らせず|言わない|伝えない)", 0.8),
     _sig("urgent_imperative", r"\b(?:IMPORTANT|URGENT|ATTENTION)\s*[!:]{1,5}[^.\n]{0,80}?\b(?:you|assistant)\b", 0.6),
 )
