@@ -21,10 +21,9 @@ phrasing of every injection here is our own.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,7 +261,7 @@ def build(limit: int | None = None, *, heldout: bool = False) -> list[tuple[Trac
                     continue
                 attacked = Trace(task.name, style, goal, task.request)
                 benign = Trace(task.name, "benign", "-", task.request)
-                for i, (tool, body) in enumerate(task.outputs):
+                for tool, body in task.outputs:
                     attacked.steps.append(("output", (tool, body.replace("{attack}", text))))
                     benign.steps.append(("output", (tool, body.replace("{attack}", ""))))
                 if rest:

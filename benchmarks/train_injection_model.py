@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import itertools
 import math
 import re
 import sys
@@ -53,7 +54,7 @@ def rows(t: Text) -> list[str]:
     if t.label == 0:
         spans = unit_spans(t.text)
         out = [t.text[s:e] for s, e in spans]
-        out += [t.text[a[0]:b[1]] for a, b in zip(spans, spans[1:])][:20]
+        out += [t.text[a[0]:b[1]] for a, b in itertools.pairwise(spans)][:20]
         if len(t.text) <= learned.WHOLE_TEXT_CHARS:
             out.append(t.text)
         return out[:60]
@@ -93,7 +94,7 @@ def train(texts: list[Text], C: float) -> learned.NgramModel:
 def threshold_at(scores: list[float], fpr: float) -> float:
     """The lowest threshold at which at most ``fpr`` of ``scores`` (benign) reach it."""
     s = sorted(scores, reverse=True)
-    k = int(math.floor(fpr * len(s)))
+    k = math.floor(fpr * len(s))
     return (s[k] + 1e-9) if k < len(s) else 0.0
 
 
@@ -105,7 +106,8 @@ def logit(p: float) -> float:
 def leave_one_out(texts: list[Text], C: float, combined: bool = False) -> None:
     sources = sorted({t.source for t in texts})
     print(f"{'held-out source':<16} {'attacks':>7} {'benign':>6} {'TPR@1%':>7} {'TPR@0.1%':>8} "
-          f"{'FPR@1%':>7} {'FPR@0.1%':>8}" + ("   whole detector (rules + this model at 0.5): TPR  FPR" if combined else ""))
+          f"{'FPR@1%':>7} {'FPR@0.1%':>8}"
+          + ("   whole detector (rules + this model at 0.5): TPR  FPR" if combined else ""))
     pooled: dict[str, list[float]] = defaultdict(list)
     for src in sources:
         rest = [t for t in texts if t.source != src]
@@ -126,7 +128,7 @@ def leave_one_out(texts: list[Text], C: float, combined: bool = False) -> None:
             shifted = learned.NgramModel(model.weights, model.bias - logit(th))
             det = InjectionDetector(learned=shifted)
 
-            def flagged(t: Text) -> float:
+            def flagged(t: Text, det: InjectionDetector = det) -> float:
                 return float(any(f.score >= 0.5 for f in det.detect(t.text)))
 
             cp = [flagged(t) for t in texts if t.source == src and t.label == 1]

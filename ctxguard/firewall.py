@@ -728,11 +728,14 @@ class Session:
             # Each address or URL of a list on its own: "tom@..., lena@..." is three destinations.
             for item in destination_items(value):
                 low = self.segments.lowest_trust(item, trust)[0] if item != value else lows[value]
-                found = [(label, w) for label, w in self.segments.windows(item) if trust.at_most(label.trust, untrusted)]
-                pointed = any(r in w for _, w in found for r in request.referents) or any(
-                    trust.at_most(label.trust, untrusted) for label in self.segments.sole_in(item, wanted_objects)) or (
-                    # "everyone on his email": a role in content of the kind the request names.
-                    bool(request.roles) and any(points_to_source(request.referents, label.source) for label, _ in found))
+                found = [(label, w) for label, w in self.segments.windows(item)
+                         if trust.at_most(label.trust, untrusted)]
+                sole = self.segments.sole_in(item, wanted_objects)
+                pointed = (any(r in w for _, w in found for r in request.referents)
+                           or any(trust.at_most(label.trust, untrusted) for label in sole)
+                           # "everyone on his email": a role in content of the kind the request names.
+                           or (bool(request.roles)
+                               and any(points_to_source(request.referents, label.source) for label, _ in found)))
                 destinations.append(Destination(path, item, low is not None and trust.at_most(low, untrusted),
                                                 any(fold(item) in t for t in trusted), pointed))
         spec = self._tool_specs.get(canonical_tool_name(tool)) or ToolSpec(tool)

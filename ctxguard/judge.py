@@ -33,7 +33,7 @@ def judge_says_yes(judge: Judge, request: JudgeRequest) -> tuple[bool, str]:
     """(answer, note for the audit). True and the strings in ``_YES`` (first word, any case) are a yes."""
     try:
         answer = judge(request)
-    except Exception as exc:  # noqa: BLE001 - any judge failure is a no
+    except Exception as exc:  # any judge failure is a no
         return False, f"judge failed ({type(exc).__name__}): treated as no"
     if answer is True:
         return True, "judge: yes"

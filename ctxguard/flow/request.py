@@ -120,8 +120,9 @@ def _is_verb(tok: Any) -> bool:
     prev = tok.doc[tok.i - 1].lower_ if tok.i > tok.sent.start else ""
     if prev in _NOUN_LEFT:
         return False
-    at_start = tok.i == tok.sent.start or (tok.i > 0 and tok.doc[tok.i - 1].text in _CLAUSE_PUNCT
-                                            and tok.doc[tok.i - 1].whitespace_ != "" or prev in (";", ":"))
+    before = tok.doc[tok.i - 1] if tok.i > 0 else None
+    at_start = tok.i == tok.sent.start or (
+        before is not None and ((before.text in _CLAUSE_PUNCT and before.whitespace_ != "") or prev in (";", ":")))
     return at_start or prev in _VERB_POSITION
 
 
@@ -162,7 +163,8 @@ def read(docs: Sequence[Any]) -> Request:
 class RequestReader:
     """Parses trusted instructions with a spaCy pipeline, caching by text (a session asks per call)."""
 
-    def __init__(self, parser: Parser | None = None, *, pipeline: str = "en_core_web_sm", cache_size: int = 256) -> None:
+    def __init__(self, parser: Parser | None = None, *, pipeline: str = "en_core_web_sm",
+                 cache_size: int = 256) -> None:
         self._parser = parser
         self._pipeline = pipeline
         self._cache: OrderedDict[tuple[str, ...], Request] = OrderedDict()

@@ -30,6 +30,7 @@ no word list (``tagger=None`` turns that off).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Literal
@@ -169,7 +170,7 @@ class InjectionDetector:
     @staticmethod
     def _learned_spans(text: str, units: list[imperative.Unit]) -> list[tuple[int, int]]:
         spans = [(u.start, u.end) for u in units]
-        spans += [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+        spans += [(a[0], b[1]) for a, b in itertools.pairwise(spans)]
         if len(text) <= WHOLE_TEXT_CHARS and text.strip() and (0, len(text)) not in spans:
             spans.append((0, len(text)))
         return spans

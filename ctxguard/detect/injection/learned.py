@@ -21,6 +21,7 @@ model that was swapped or truncated on disk is an error, not a quietly different
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import threading
 import unicodedata
@@ -163,7 +164,7 @@ def candidate_spans(text: str) -> list[tuple[int, int]]:
 
     units = unit_spans(text)
     spans = list(units)
-    spans += [(a[0], b[1]) for a, b in zip(units, units[1:])]
+    spans += [(a[0], b[1]) for a, b in itertools.pairwise(units)]
     if len(text) <= WHOLE_TEXT_CHARS and text.strip() and (0, len(text)) not in spans:
         spans.append((0, len(text)))
     return spans
