@@ -96,5 +96,44 @@ SIGNATURES: tuple[Signature, ...] = (
          0.8),
     _sig("secrecy", r"(?:不要|别|別|无需|不必|不用)(?:告诉|告訴|通知|提醒|询问|詢問)(?:用户|用戶|使用者)|ユーザーに(?:は)?(?:何も)?"
          r"(?:言わず|伝えず|知らせず|言わない|伝えない)", 0.8),
+    # Classes of attack that carry no override phrase, each as its shape (not one benchmark's wording):
+    # a precondition on the reader's task, extraction of its prompt or secrets, a forced reply, a fake
+    # end-of-data delimiter, a claim that the earlier guidance is void, and unrestricted-persona set-ups.
+    _sig("task_precondition", r"\bbefore\s+(?:you\s+)?(?:can\s+|could\s+|start\s+|begin\s+|go\s+on\s+to\s+)?(?:solv|complet|"
+         r"continu|answer|proceed|finish|do|start|handl|process|summari[sz]|respond|repl)\w*\s+(?:with\s+|to\s+|on\s+)?"
+         r"(?:the|your|this|my|that|any|their)\b[^.\n]{0,30}?\b(?:task|request|job|question|assignment|query|"
+         r"instructions?|work|answer|summary)\b[^.\n]{0,60}?\b(?:send|e-?mail|forward|transfer|wire|pay|delete|remove|"
+         r"share|post|upload|grant|reveal|export|download|visit|open|click|call|run|execute|install|change|update|"
+         r"disable|unlock|invite|add)\b", 0.8),
+    _sig("prompt_extraction", r"\b(?:repeat|print|reveal|show|output|display|dump|leak|recite|tell|give|list|paste|copy|"
+         r"share|write|what\s+(?:are|were|is))\b[^.\n]{0,40}?\b(?:your|the)\s+(?:initial|original|hidden|secret|system|"
+         r"previous|first|full|complete|exact|internal)\s+(?:instructions|prompt|rules|guidelines|directives|"
+         r"configuration|message|context)\b", 0.75),
+    _sig("prompt_extraction", r"\b(?:repeat|print|reveal|show|output|display|dump|leak|recite|paste|copy)\b[^.\n]{0,30}?"
+         r"\bsystem\s+(?:prompt|message|instructions)\b", 0.75),
+    _sig("prompt_extraction", r"\b(?:repeat|print|output|copy|recite|echo)\s+(?:back\s+)?(?:all\s+of\s+|everything\s+|"
+         r"the\s+(?:text|words|content|messages?|lines)\s+)?(?:above|before\s+this|preceding|prior\s+to\s+this)\b", 0.75),
+    _sig("secret_request", r"\b(?:reveal|tell|give|share|print|output|disclose|leak|send)\s+(?:me\s+|us\s+)?(?:the|your|"
+         r"any)\s+(?:secret|password|passcode|api\s+keys?|credentials|access\s+code|private\s+key|key)s?\s+(?:you\s+"
+         r"(?:were|have\s+been|are)\s+(?:given|told|provided|holding|storing)|(?:in|from)\s+your\s+(?:instructions|"
+         r"prompt|configuration|memory|context|settings))", 0.85),
+    _sig("forced_reply", r"\b(?:say|respond|reply|answer|output|print|write|return)\s+(?:only|just|exactly|simply|nothing\s+but)"
+         r"\s+(?:with\s+)?(?:the\s+(?:word|words|phrase|string|text|sentence)\s+)?\S", 0.75),
+    _sig("forced_reply", "\\b(?:say|respond|reply|answer|output|print|write|return)\\s+(?:with\\s+)?(?:the\\s+(?:word|phrase|"
+         "string|text)\\s+)?[\"'\u201c\u2018][^\"'\u201d\u2019\\n]{1,60}[\"'\u201d\u2019]\\s*,?\\s*(?:and\\s+nothing\\s+(?:else|more)|only\\b|"
+         "with\\s+nothing\\s+else)", 0.75),
+    _sig("fake_delimiter", r"(?:^|\n)[ \t]*[=\-#*_~%<>\[\]]{3,}[ \t]*(?:end|begin|start)\s+(?:of\s+)?(?:the\s+)?(?:document|"
+         r"text|input|context|data|e-?mail|message|conversation|user\s+input|instructions?|system\s+prompt|"
+         r"tool\s+output|search\s+results?)\b", 0.6),
+    _sig("void_guidance", r"\b(?:previous|prior|earlier|above|original|old|initial)\s+(?:guidance|instructions?|rules|"
+         r"directions|guidelines|prompt)\s+(?:is|are|was|were|has\s+been|have\s+been)\s+"
+         r"(?:now\s+)?(?:outdated|obsolete|revoked|void|invalid|superseded|no\s+longer\s+(?:valid|"
+         r"apply|applies|in\s+effect))", 0.7),
+    _sig("void_guidance", r"\btreat\s+(?:every|all|any|each)\s+(?:request|instruction|command|message)s?\s+as\s+"
+         r"(?:pre-?)?(?:authori[sz]ed|approved|legitimate|safe|trusted)", 0.8),
+    # Not "pretend to be a tour guide": benign prompts play roles all the time (NotInject).
+    _sig("role_play", r"\byou\s+(?:have|now\s+have)\s+no\s+"
+         r"(?:restrictions|limitations|rules|filters|guidelines|ethical)|\b(?:without|free\s+of|ignoring)\s+(?:any\s+|all\s+|"
+         r"your\s+)?(?:restrictions|limitations|content\s+polic(?:y|ies)|safety\s+guidelines|filters)\b", 0.7),
     _sig("urgent_imperative", r"\b(?:IMPORTANT|URGENT|ATTENTION)\s*[!:]{1,5}[^.\n]{0,80}?\b(?:you|assistant)\b", 0.6),
 )

@@ -5,6 +5,7 @@
   cannot rewrite content.
 * ``CtxGuardMiddleware`` (needs the ``agents`` extra, ``langchain`` v1): rewrites what the model sees
   and what tools get inside ``create_agent``; one session, or one per ``thread_id`` (``session_factory=``).
+* ``chat_model_judge(model)``: any chat model as the firewall's judge for ambiguous tool calls.
 * ``GuardedRetriever``: any retriever, scoped to the session's tenant and clearance, documents
   checked on their signed labels and returned redacted; ``label_documents`` signs them at ingestion.
 """
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 from .callback import AsyncCtxGuardCallbackHandler, CtxGuardCallbackHandler, RewriteNotApplied
+from .judge import chat_model_judge
 from .retriever import GuardedRetriever, label_documents, operator_filter, predicate_filter
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "CtxGuardCallbackHandler",
     "GuardedRetriever",
     "RewriteNotApplied",
+    "chat_model_judge",
     "label_documents",
     "operator_filter",
     "predicate_filter",

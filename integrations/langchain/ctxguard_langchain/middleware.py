@@ -156,6 +156,7 @@ class _Conversation:
         self.settings = settings
         # message key -> the version the model sees; written once per message version.
         self._views: dict[str, BaseMessage] = {}
+        self._described: set[str] = set()
         self._lock = threading.Lock()
 
     # ---- before (and after) the model -------------------------------------------------------------
@@ -295,6 +296,18 @@ class _Conversation:
         return None if decision.allowed else decision.reason or decision.action.value
 
     # ---- around each tool call --------------------------------------------------------------------
+    def _describe(self, request: ToolCallRequest) -> None:
+        """Tell the session what the tool is (name, description, argument names), once per tool: the
+        core's authorisation reads a tool's action from them when its name alone does not say."""
+        tool = getattr(request, "tool", None)
+        if tool is None or getattr(tool, "name", None) in self._described:
+            return
+        params = getattr(tool, "args", None) or {}
+        description = str(getattr(tool, "description", "") or "")
+        self.session.describe_tools([{"name": str(tool.name), "description": description,
+                                      "parameters": [str(k) for k in params]}])
+        self._described.add(str(tool.name))
+
     def wrap_tool_call(
         self,
         request: ToolCallRequest,
@@ -302,6 +315,7 @@ class _Conversation:
     ) -> ToolResult:
         call = request.tool_call
         try:
+            self._describe(request)
             decision = self._decide(call)
             to_run = self._allowed_request(request, decision)
         except GraphBubbleUp:
@@ -328,6 +342,7 @@ class _Conversation:
     ) -> ToolResult:
         call = request.tool_call
         try:
+            self._describe(request)
             decision = await self._adecide(call)
             to_run = self._allowed_request(request, decision)
         except GraphBubbleUp:
