@@ -520,9 +520,36 @@ def main() -> None:
     print(f"\nthroughput: ctxguard {ours_cps:,.0f} chars/s over the benchmark texts, {big_cps:,.0f} chars/s on "
           f"one 1 MB text of benign content; keyword baseline {base_cps:,.0f} chars/s "
           f"({base_cps / ours_cps:.1f}x faster)")
+    multilingual(det, score)
     if args.errors:
         print("\nexamples (test split)")
         show_errors(cases, ours, det, args.errors, "test")
+
+
+def multilingual(det: InjectionDetector, score: Callable[[str], float]) -> None:
+    """The held-out multilingual probes (benchmarks/corpus/heldout_multilingual.py), with and without
+    the learned model, beside the keyword baseline."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from corpus.heldout_multilingual import ATTACKS, BENIGN
+
+    rules_only = detector_score(InjectionDetector(tagger=det.tagger, learned=False))
+    print("\nheld-out multilingual probes (written after the model and signatures; never trained or tuned on)")
+    print(f"{'lang':<5} {'attacks':>7} {'ctxguard':>9} {'rules only':>10} {'keywords':>9} | {'benign':>6} "
+          f"{'ctxguard':>9} {'rules only':>10}")
+    tot: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for lang in ATTACKS:
+        a, b = ATTACKS[lang], BENIGN[lang]
+        row = [sum(f(t) >= THRESHOLD for t in a) for f in (score, rules_only, baseline_score)]
+        neg = [sum(f(t) >= THRESHOLD for t in b) for f in (score, rules_only)]
+        for k, v in zip(("tp", "tp_rules", "tp_kw"), row, strict=True):
+            tot[k][0] += v
+            tot[k][1] += len(a)
+        for k, v in zip(("fp", "fp_rules"), neg, strict=True):
+            tot[k][0] += v
+            tot[k][1] += len(b)
+        print(f"{lang:<5} {len(a):>7} {row[0]:>9} {row[1]:>10} {row[2]:>9} | {len(b):>6} {neg[0]:>9} {neg[1]:>10}")
+    print("all   TPR " + ", ".join(f"{k} {pct(*tot[k])}" for k in ("tp", "tp_rules", "tp_kw"))
+          + "; FPR " + ", ".join(f"{k} {pct(*tot[k])}" for k in ("fp", "fp_rules")))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import random
+import re
 import subprocess
 import sys
 import sysconfig
@@ -175,6 +176,28 @@ def presidio_sentences(n: int = 2000, seed: int = 7) -> Iterator[Text]:
         yield Text("presidio-evaluator", 0, text)
 
 
+_EXCLUDED_PACKAGES = re.compile(r"ctxguard|spikee|garak|guard|inject|jailbreak|prompt|llm|red.?team")
+
+
+def package_readmes(limit: int = 3000, seed: int = 0) -> Iterator[Text]:
+    """Paragraphs of the long descriptions of the installed Python packages (each under its own
+    OSI-approved licence; used only as benign training text, not redistributed): instructions to a
+    human reader ("Install it with pip", "Run the following command", "Set the environment variable").
+    Packages about prompts, LLM security or injection are left out: their READMEs quote attacks."""
+    import importlib.metadata as md
+
+    paragraphs: list[str] = []
+    for dist in sorted(md.distributions(), key=lambda d: (d.metadata.get("Name") or "").lower()):
+        name = (dist.metadata.get("Name") or "").lower()
+        if not name or _EXCLUDED_PACKAGES.search(name):
+            continue
+        body = dist.metadata.get_payload() or dist.metadata.get("Description") or ""  # type: ignore[attr-defined]
+        paragraphs += [p.strip() for p in re.split(r"\n\s*\n", body) if 60 <= len(p.strip()) <= 2000]
+    random.Random(seed).shuffle(paragraphs)
+    for p in paragraphs[:limit]:
+        yield Text("package-readmes", 0, p)
+
+
 def all_texts(spikee_cache: Path | None = None) -> list[Text]:
     return [*shared(), *written_texts(), *spikee(spikee_cache), *stdlib_docstrings(), *spacy_examples(),
-            *faker_text(), *presidio_sentences()]
+            *faker_text(), *presidio_sentences(), *package_readmes()]

@@ -53,10 +53,9 @@ def imperative_words(text: str) -> list[str]:
 
 # Findings scoring below this are not reported at all: they would only be noise in the audit log.
 REPORT_FLOOR = 0.2
-# The learned model on English text: alone it is capped below the policy's threshold; with a rule
-# heuristic scoring the span at least CONFIRM_FLOOR it keeps its own score.
-CONFIRM_FLOOR = 0.4
-ENGLISH_ALONE_CAP = 0.45
+# Where the learned model does not speak alone (English, code, numbers, fragments), its score is
+# capped below the policy's threshold: reported in the audit log, never deciding (see _speaks_alone).
+LEARNED_CAP = 0.45
 PAIR_ONLY_BELOW = 0.5
 _ENGLISH_FUNCTION_WORDS = frozenset(
     "the and to of a an in is are you your for on with this that it be from at by my me i we our will "
@@ -71,6 +70,25 @@ def looks_english(text: str) -> bool:
     if len(words) < 3:
         return False
     return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) * 6 >= len(words)
+
+
+def _speaks_alone(text: str) -> bool:
+    """Prose in a language other than English: where the model decides on its own.
+
+    Measured across sources (benchmarks/README.md, "Learned injection model"), the model's false
+    positives on unseen kinds of English text (payment notices, account e-mails), code and fragments
+    are far above its calibration; on English the rules, which read clause structure and addressee,
+    decide. Prose is at least four words, letters being most of its non-space characters (CJK text
+    counts as one "word" per run, so it qualifies by length)."""
+    sample = text[:2000]
+    visible = [c for c in sample if not c.isspace()]
+    if not visible or sum(c.isalpha() for c in visible) < 0.6 * len(visible):
+        return False
+    words = imperative_words(sample)
+    cjk = sum(1 for c in visible if ord(c) >= 0x2E80)
+    if len(words) < 4 and cjk < 8:
+        return False
+    return not looks_english(sample)
 
 
 class InjectionDetector:
@@ -127,7 +145,6 @@ class InjectionDetector:
                 add(u.start, u.end, score, heuristic)
         if self.model is not None:
             spans = self._learned_spans(text, units)
-            rule = [max((sc for _, sc in u.scores), default=0.0) for u in units]
             probs = self.model.spans_scores(text, spans)
             n = len(units)
             for i, ((start, end), p) in enumerate(zip(spans, probs, strict=True)):
@@ -137,14 +154,8 @@ class InjectionDetector:
                     # units; when one unit carries it alone, the finding stays that unit's, and the
                     # hostile scope stays narrow.
                     continue
-                # In English the rules read clause structure and addressee ("Pay to IBAN ..." on a bill
-                # is written to its reader); there the model only confirms what a rule already saw.
-                # Elsewhere (other languages, odd forms) it speaks alone.
-                if p >= REPORT_FLOOR and looks_english(text[start:end]):
-                    seen = rule[i] if i < len(units) else (
-                        max(rule[i - len(units)], rule[i - len(units) + 1]) if i - len(units) + 1 < len(units) else 0.0)
-                    if seen < CONFIRM_FLOOR:
-                        p = min(p, ENGLISH_ALONE_CAP)
+                if p >= REPORT_FLOOR and not _speaks_alone(text[start:end]):
+                    p = min(p, LEARNED_CAP)
                 add(start, end, p, "learned")
         for heuristic, start, end, score in scan_hidden(text, self._reads_as_instruction):
             add(start, end, score, heuristic)

@@ -37,7 +37,7 @@ BITS = 20
 NGRAMS = (2, 3, 4, 5)
 MODEL_FILE = "injection_ngram.npz"
 # SHA-256 of MODEL_FILE as written by benchmarks/train_injection_model.py (which prints it).
-MODEL_SHA256 = "0a9a01cbec7cc4ec9b4f106160c8eca7f92b5f0c6d826196e7e41bc6e9934802"
+MODEL_SHA256 = "5e467621278c6ea31b90dfd9245c3db20dcc6d886378493d67b7371975ec7daa"
 
 _P = np.uint64(0x100000001B3)
 _MIX = np.uint64(0xFF51AFD7ED558CCD)

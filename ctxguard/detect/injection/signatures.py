@@ -67,21 +67,21 @@ SIGNATURES: tuple[Signature, ...] = (
          r"objective|purpose|priority)\s+(?:now\s+|here\s+|from\s+now\s+on\s+)?is\b", 0.85),
     # The same classes in other languages: overrides, notes addressed to the assistant, and orders to
     # keep the user in the dark (which no benign text addressed to a human reader gives).
-    _sig("override", r"\b(?:ignore[rsz]?|oublie[rsz]?|ne\s+tiens?\s+pas\s+compte)\b[^.\n]{0,40}?\b(?:instructions?|"
+    _sig("override", r"\b(?:ignore[rsz]?|oublie[rsz]?|ne\s+tiens?\s+pas\s+compte)\b[^.\n]{0,40}?(?:instructions?|"
          r"consignes?|règles|directives|tâches?|ordres|indications)\b", 0.9),
-    _sig("override", r"\b(?:ignorier\w*|vergiss\w*|vergessen|missacht\w*)\b[^.\n]{0,40}?\b(?:anweisung\w*|"
-         r"anleitung\w*|regeln|vorgaben|aufgabe\w*|befehl\w*|instruktion\w*)\b", 0.9),
-    _sig("override", r"\b(?:ignora\w*|olvida\w*|omite\w*|haz\s+caso\s+omiso|dimentica\w*|esque[cç]\w*|"
-         r"desconsider\w*)\b[^.\n]{0,40}?\b(?:instrucci\w+|istruzion\w+|instru[cç]\w+|reglas|regole|regras|"
-         r"indicaciones|indicazioni|orienta[cç]\w+|tarea|compito|tarefa|órdenes|ordini|ordens|directrices|direttive|"
+    _sig("override", r"\b(?:ignorier\pL*|vergiss\pL*|vergessen|missacht\pL*)\b[^.\n]{0,40}?(?:anweisung\pL*|"
+         r"anleitung\pL*|regeln|vorgaben|aufgabe\pL*|befehl\pL*|instruktion\pL*)\b", 0.9),
+    _sig("override", r"\b(?:ignora\pL*|olvida\pL*|omite\pL*|haz\s+caso\s+omiso|dimentica\pL*|esque[cç]\pL*|"
+         r"desconsider\pL*)\b[^.\n]{0,40}?(?:instrucci\pL+|istruzion\pL+|instru[cç]\pL+|reglas|regole|regras|"
+         r"indicaciones|indicazioni|orienta[cç]\pL+|tarea|compito|tarefa|órdenes|ordini|ordens|directrices|direttive|"
          r"diretrizes)\b", 0.9),
-    _sig("override", r"\b(?:игнорируй\w*|забудь\w*|не\s+обращай\s+внимания)\b[^.\n]{0,40}?(?:инструкци\w+|правил\w*|"
-         r"указани\w+|задач\w*)", 0.9),
+    _sig("override", r"(?:^|[^\pL])(?:игнорируй\pL*|забудь\pL*|не\s+обращай\s+внимания)[^.\n]{0,40}?(?:инструкци\pL+|правил\pL*|"
+         r"указани\pL+|задач\pL*)", 0.9),
     _sig("override", r"(?:忽略|无视|無視|忘记|忘掉|忘記|不要理会|不用理会|无需理会|不必理会)[^。！？\n]{0,16}?(?:指令|指示|说明|"
          r"說明|规则|規則|要求|任务|任務|提示|命令)|(?:指示|命令|ルール|指令|プロンプト|タスク)[^。！？\n]{0,16}?(?:無視|忘れ)", 0.9),
     _sig("addressed_to_ai", r"\b(?:note|message|hinweis|nachricht|nota|mensaje|messaggio|mensagem|remarque|aviso|"
          r"anmerkung)\s+(?:pour|à|für|an|para|per|to|for|al|ao|à)\s+(?:l'|le\s+|la\s+|den\s+|die\s+|der\s+|el\s+|"
-         r"il\s+|lo\s+|o\s+|a\s+|the\s+)?(?:ia\s+|ki-|ai\s+)?(?:assistant\w*|assistente|asistente|ia|ki|ai|agent\w*|"
+         r"il\s+|lo\s+|o\s+|a\s+|the\s+)?(?:ia\s+|ki-|ai\s+)?(?:assistant\pL*|assistente|asistente|ia|ki|ai|agent\pL*|"
          r"modèle|modell|modelo|modello|llm|bot|chatbot)\b", 0.75),
     _sig("addressed_to_ai", r"(?:给|致|写给)(?:AI|人工智能)?(?:助手|助理|模型|智能体|机器人)|(?:AI|人工智能)?(?:助手|助理)(?:请|，\s*请|:|：)"
          r"|(?:AI|アシスタント|エージェント)(?:へ|さんへ|に)(?:の)?(?:注意|メモ|メッセージ|指示)", 0.75),
@@ -89,10 +89,10 @@ SIGNATURES: tuple[Signature, ...] = (
          r"owner|account\s+holder)\b|\b(?:do\s+not|don'?t|never)\s+let\s+the\s+(?:user|owner)\s+(?:know|see|notice)\b", 0.8),
     _sig("secrecy", r"\bsans\s+(?:en\s+)?(?:parler|informer|prévenir|avertir|le\s+dire|demander)\s+(?:à\s+)?(?:l'utilisateur|"
          r"l'usager|au\s+propriétaire)|\bne\s+(?:le\s+)?dis\s+rien\s+à\s+l'utilisateur|\bohne\s+(?:den|die|dem)\s+"
-         r"(?:nutzer|benutzer|anwender|kunden)\w*\s+zu\s+(?:fragen|informieren|benachrichtigen|sagen|warnen)|\bsag\w*\s+dem\s+"
-         r"(?:nutzer|benutzer)\w*\s+nichts|\b(?:sin|no\s+se\s+lo|no\s+le)\s+(?:decir|avisar|informar|menciones|digas|"
-         r"preguntar|comentes)\w*\s+(?:nada\s+)?(?:al|a\s+el)?\s*usuario|\bsenza\s+(?:dire|avvisare|informare|chiedere)\w*\s+"
-         r"(?:nulla\s+)?(?:all'|a\s+l')?utente|\bsem\s+(?:avisar|informar|contar|perguntar)\w*\s+(?:nada\s+)?(?:ao\s+)?usu[áa]rio",
+         r"(?:nutzer|benutzer|anwender|kunden)\pL*\s+zu\s+(?:fragen|informieren|benachrichtigen|sagen|warnen)|\bsag\pL*\s+dem\s+"
+         r"(?:nutzer|benutzer)\pL*\s+nichts|\b(?:sin|no\s+se\s+lo|no\s+le)\s+(?:decir|avisar|informar|menciones|digas|"
+         r"preguntar|comentes)\pL*\s+(?:nada\s+)?(?:al|a\s+el)?\s*usuario|\bsenza\s+(?:dire|avvisare|informare|chiedere)\pL*\s+"
+         r"(?:nulla\s+)?(?:all'|a\s+l')?utente|\bsem\s+(?:avisar|informar|contar|perguntar)\pL*\s+(?:nada\s+)?(?:ao\s+)?usu[áa]rio",
          0.8),
     _sig("secrecy", r"(?:不要|别|別|无需|不必|不用)(?:告诉|告訴|通知|提醒|询问|詢問)(?:用户|用戶|使用者)|ユーザーに(?:は)?(?:何も)?"
          r"(?:言わず|伝えず|知らせず|言わない|伝えない)", 0.8),
@@ -115,7 +115,8 @@ SIGNATURES: tuple[Signature, ...] = (
          r"the\s+(?:text|words|content|messages?|lines)\s+)?(?:above|before\s+this|preceding|prior\s+to\s+this)\b", 0.75),
     _sig("secret_request", r"\b(?:reveal|tell|give|share|print|output|disclose|leak|send)\s+(?:me\s+|us\s+)?(?:the|your|"
          r"any)\s+(?:secret|password|passcode|api\s+keys?|credentials|access\s+code|private\s+key|key)s?\s+(?:you\s+"
-         r"(?:were|have\s+been|are)\s+(?:given|told|provided|holding|storing)|(?:in|from)\s+your\s+(?:instructions|"
+         r"(?:were|have\s+been|are)\s+(?:given|told|provided|holding|storing)|(?:(?:stored|kept|saved|held)\s+)?"
+         r"(?:in|from)\s+your\s+(?:instructions|"
          r"prompt|configuration|memory|context|settings))", 0.85),
     _sig("forced_reply", r"\b(?:say|respond|reply|answer|output|print|write|return)\s+(?:only|just|exactly|simply|nothing\s+but)"
          r"\s+(?:with\s+)?(?:the\s+(?:word|words|phrase|string|text|sentence)\s+)?\S", 0.75),

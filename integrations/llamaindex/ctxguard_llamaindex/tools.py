@@ -48,6 +48,9 @@ class GuardedTool(AsyncBaseTool):
         self._name = tool.metadata.get_name()
         self._params = _parameter_names(tool.metadata)
         self._context_param = tool.ctx_param_name if isinstance(tool, FunctionTool) else None
+        # The core's authorisation reads what a tool does from its name, description and arguments.
+        session.describe_tools([{"name": self._name, "description": tool.metadata.description or "",
+                                 "parameters": self._params}])
 
     @property
     def metadata(self) -> ToolMetadata:

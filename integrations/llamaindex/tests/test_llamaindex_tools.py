@@ -92,3 +92,25 @@ def test_secret_in_arguments_blocks_and_metadata_is_the_wrapped_tools(acme: Sess
     out = guarded.call(to="bob@acme.com", body="key: AKIAIOSFODNN7EXAMPLE")
     assert out.is_error and sent == []
     assert "AKIAIOSFODNN7EXAMPLE" not in out.content  # the reason names the finding, not the value
+
+
+def test_a_tool_named_opaquely_is_authorised_by_its_description(acme: Session) -> None:
+    ran: list[str] = []
+
+    def acme_op_9(name: str) -> str:
+        ran.append(name)
+        return "removed"
+
+    described = "Deletes a document from the shared folder."
+    tool = guard_tool(FunctionTool.from_defaults(fn=acme_op_9, description=described), acme)
+    acme.admit("Delete the 2023 report from the shared folder.", source="user")
+    acme.admit("report-2023.pdf\nreport-2024.pdf", source="tool:list_documents")
+    tool(name="report-2023.pdf")
+    assert ran == ["report-2023.pdf"]
+    # The same call with a request that does not ask for it does not run.
+    other = acme.firewall.session("alice", acme.tenant)
+    other_tool = guard_tool(FunctionTool.from_defaults(fn=acme_op_9, description=described), other)
+    other.admit("Which documents are in the shared folder?", source="user")
+    other.admit("report-2023.pdf\nreport-2024.pdf", source="tool:list_documents")
+    out = other_tool(name="report-2024.pdf")
+    assert ran == ["report-2023.pdf"] and out.is_error
