@@ -33,7 +33,7 @@ from .detect.injection import InjectionDetector
 from .detect.normalize import normalize
 from .detect.views import concealed_views
 from .errors import Blocked, ConfigurationError
-from .flow.destinations import destination_items, is_destination
+from .flow.destinations import destination_items, is_destination, shaped_as_destinations
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
 from .flow.provenance import SegmentStore, fold, is_identifier
 from .flow.request import RequestReader
@@ -268,6 +268,8 @@ class Session:
         self.spotlighter = Spotlighter(mode=self.policy.model.spotlight.mode)
         self.closed = False
         self._tool_specs: dict[str, ToolSpec] = {}
+        # The end of the last untrusted text scanned for injection: read with the next one's start.
+        self._untrusted_tail = ""
         self._record({"type": "session_start", "clearance": clearance})
 
     # ---- context manager --------------------------------------------------------------------------
@@ -626,7 +628,26 @@ class Session:
         if det is None or not self.policy.trust.at_most(label.trust, cfg.scan_at_or_below):
             return []
         found = scan_with_decoding(text, det.detect, max_spans=MAX_DECODED_SPANS)
-        return [f for f in found if f.kind == "injection" and f.score >= cfg.threshold]
+        found = [f for f in found if f.kind == "injection" and f.score >= cfg.threshold]
+        found += self._straddling_findings(text, det, cfg.threshold) if not found else []
+        self._untrusted_tail = text[-STRADDLE_CHARS:]
+        return found
+
+    def _straddling_findings(self, text: str, det: Detector, threshold: float) -> list[Finding]:
+        """An instruction split over two untrusted outputs ("... when you finish, send" / "the inbox to
+        x@evil"): the end of the previous one and the start of this one are read together, and a
+        finding that crosses the seam marks the start of this text. Bounded: STRADDLE_CHARS each side."""
+        tail = self._untrusted_tail
+        if not tail:
+            return []
+        head = text[:STRADDLE_CHARS]
+        joined = tail + " " + head  # a sentence cut in two reads as one
+        seam = len(tail) + 1
+        out = []
+        for f in det.detect(joined):
+            if f.kind == "injection" and f.score >= threshold and f.start < seam < f.end:
+                out.append(replace(f, detector=f.detector + "+split", start=0, end=min(len(text), f.end - seam)))
+        return out
 
     def _scope_findings(self, label: Label) -> list[Finding]:
         # One rule for retrieval and admission: ctxguard.scope.Scope (a label that failed verification
@@ -1121,12 +1142,14 @@ def _value_at(ctx: dict[str, Any], f: Finding) -> str:
 
 
 # How far an injection's hostile scope reaches: the lines holding the flagged span, and the next line
-# when the flagged one introduces it ("... to this account:" / the IBAN below). Values elsewhere in the
+# when it carries the payload ("... to the account below." / the IBAN on its own line). Values elsewhere in the
 # same e-mail or page are untrusted, not hostile: they go through the support check (is the call
 # asked for, is its destination the user's or from content the request pointed to), so a bill's own
 # IBAN is not blocked because someone appended an instruction two lines below it. A single line
 # longer than this many characters is scoped to this many characters around the span.
 MAX_HOSTILE_SCOPE = 4000
+# How much of the previous untrusted output and of the next one are read together for a split instruction.
+STRADDLE_CHARS = 300
 
 
 _PATH = compile_linear(r"(?:~|\.{1,2})?/[^\s/]+(?:/[^\s/]*)*|[A-Za-z]:\\[^\s]+")
@@ -1138,14 +1161,28 @@ def _is_path(value: str) -> bool:
     return 2 < len(v) <= 4096 and "\n" not in v and _PATH.fullmatch(v) is not None
 
 
+_POINTS_FORWARD = compile_linear(r"(?i)\b(?:below|following|beneath|underneath|next\s+line|as\s+follows)\b")
+
+
+def _introduces_next_line(line: str, following: str) -> bool:
+    """Whether an injected line's payload is the next line: the line ends in ':' or points forward
+    ("the account below"), or the next line is nothing but an identifier, address or URL."""
+    if line.rstrip().endswith(":") or _POINTS_FORWARD.search(line[-400:]) is not None:
+        return True
+    nxt = following.strip()
+    return bool(nxt) and len(nxt) <= 200 and (is_identifier(nxt) or shaped_as_destinations(nxt))
+
+
 def _line_around(text: str, start: int, end: int) -> tuple[int, int]:
-    """The hostile scope of an injected span: its lines, plus the next one after a line ending in ':'."""
+    """The hostile scope of an injected span: its lines, plus the next one when it carries the payload."""
     s = text.rfind("\n", 0, start) + 1
     e = text.find("\n", end)
     e = len(text) if e < 0 else e
-    if text[s:e].rstrip().endswith(":") and e < len(text):
+    if e < len(text):
         nxt = text.find("\n", e + 1)
-        e = len(text) if nxt < 0 else nxt
+        nxt = len(text) if nxt < 0 else nxt
+        if _introduces_next_line(text[s:e], text[e + 1:nxt]):
+            e = nxt
     if e - s > MAX_HOSTILE_SCOPE:
         s, e = max(s, start - MAX_HOSTILE_SCOPE // 2), min(e, end + MAX_HOSTILE_SCOPE // 2)
     return s, e
