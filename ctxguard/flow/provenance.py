@@ -219,8 +219,9 @@ class SegmentStore:
 
     def sole_in(self, value: str, words: Iterable[str]) -> list[Label]:
         """Labels of segments that mention one of ``words`` and hold ``value`` as their only identifier
-        of its kind (its only e-mail address, its only IBAN-shaped or number-shaped identifier): "pay
-        the bill" points to the one account on the bill, not to one of two."""
+        of its kind outside injected lines (its only e-mail address, its only IBAN-shaped or
+        number-shaped identifier): "pay the bill" points to the one account on the bill, not to one
+        of two."""
         key = compact(value)
         words = [fold(w) for w in words if len(w) >= 3]
         if len(key) < MIN_ENTITY_CHARS or not words:
@@ -232,8 +233,15 @@ class SegmentStore:
         for seg in segments:
             if key not in seg.compact or not any(w in seg.folded for w in words):
                 continue
-            same = {k for k, _ in seg.entities if _identifier_kind_compact(k, seg) == kind}
-            if same <= {key} or len(same) == 1:
+            # Identifiers inside injected lines are the attacker's, not candidates: "pay the bill" still
+            # points to the bill's own IBAN when an injected line adds another one.
+            # An entity's compact form may run on into the next word ("...4931byapril2"): containment
+            # in either direction is the same identifier.
+            if any(hostile and (key in k or k in key) for k, hostile in seg.entities):
+                continue
+            others = {k for k, hostile in seg.entities
+                      if not hostile and key not in k and k not in key and _identifier_kind_compact(k, seg) == kind}
+            if not others:
                 out.append(seg.label)
         return out
 

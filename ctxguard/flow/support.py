@@ -172,6 +172,19 @@ class Destination:
     pointed: bool     # the request refers to the content it came from ("the address in the invoice")
 
 
+# Verbs too light to name an action on their own ("do what it says", "make it work").
+_LIGHT_VERBS = frozenset({"do", "make", "get", "have", "be", "go", "take", "use", "let", "help", "see", "try",
+                          "give", "put", "keep", "handle", "follow", "complete", "perform", "process", "run"})
+
+BULK_VALUES = frozenset({"all", "*", "everything", "every", "any", "entire", "all events", "all files", "all items",
+                         "all messages", "all emails", "all contacts", "everyone", "%", ".*", "/*", "/"})
+_QUANTIFIERS = frozenset({"all", "every", "everything", "each", "entire", "whole", "everyone", "any"})
+
+
+def _asks_for_all(instructions: Sequence[str]) -> bool:
+    return any(w.lower() in _QUANTIFIERS for t in instructions for w in _WORD.findall(t))
+
+
 @dataclass(frozen=True, slots=True)
 class Authorisation:
     supported: bool
@@ -197,12 +210,23 @@ def authorise(spec: ToolSpec, values: Sequence[tuple[str, str]], request: Any, i
     negated = [f for f in families if request.forbids(f)]
     wanted = [f for f in families if request.wants(f)]
     if wanted:
+        bulk = [path for path, value in values if value.strip().lower() in BULK_VALUES]
+        if bulk and not _asks_for_all(instructions):
+            # "Cancel the dentist appointment" does not ask to cancel every event: a value that widens
+            # the call to everything needs the request to say so.
+            return Authorisation(False, f"bulk:{bulk[0]}", ambiguous=True)
         for d in destinations:
             if d.untrusted and not d.in_request and not d.pointed:
                 return Authorisation(False, f"destination:{d.path}", ambiguous=True)
         return Authorisation(True, f"verb:{next(iter(VERB_FAMILIES[wanted[0]] & _named(spec)), 'asked')}")
     if negated:
         return Authorisation(False, "negated")
+    # A verb of no family ("accept", "archive", "rsvp") supports a tool whose name carries it.
+    named = _named(spec)
+    same_verb = [a.verb for a in request.actions
+                 if not a.negated and a.verb not in _LIGHT_VERBS and _stem(a.verb) in named]
+    if same_verb and not any(d.untrusted and not d.in_request and not d.pointed for d in destinations):
+        return Authorisation(True, f"verb:{same_verb[0]}")
     folded = [fold(t) for t in instructions]
     for path, value in values:
         v = fold(value)
