@@ -234,7 +234,11 @@ def authorise(spec: ToolSpec, values: Sequence[tuple[str, str]], request: Any, i
             return Authorisation(True, f"value:{path}")
     if request.delegates and delegation == "judge":
         return Authorisation(False, "delegated", ambiguous=True)
-    return Authorisation(False, "unasked" if families else "unknown_action", ambiguous=not families)
+    # A request whose own verb is of no family ("renew my subscription") may still mean this tool's
+    # action (a payment): unsupported offline, but a judge, if there is one, is asked.
+    unfamiliar = any(a.family is None and not a.negated and a.verb not in _LIGHT_VERBS and a.objects
+                     for a in request.actions)
+    return Authorisation(False, "unasked" if families else "unknown_action", ambiguous=not families or unfamiliar)
 
 
 # What tools act on, in families of nouns: a request about one domain's objects does not ask for a
