@@ -409,6 +409,15 @@ def measure(fw: Firewall, pairs: list[tuple[Trace, Trace]]) -> Tally:
     return t
 
 
+def report(name: str, t: Tally, styles: dict[str, str], what: str) -> None:
+    print(f"{name} ({what}): attacker calls stopped {t.rate('stopped', 'all')}, "
+          f"user calls allowed {t.rate('allowed', 'attacked')} attacked / {t.rate('allowed', 'benign')} benign")
+    print(f"{name} by style: " + ", ".join(f"{st} {t.rate('stopped', st)}" for st in styles))
+    for kind, items in (("missed", t.misses), ("held", t.held)):
+        c = Counter(i.split("/")[0] + ":" + i.split(": ")[1].split(" ")[0] for i in items)
+        print(f"{name} {kind}: " + (", ".join(f"{k} {v}" for k, v in c.most_common(12)) or "none"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int)
@@ -439,30 +448,12 @@ def main() -> None:
         print(f"{kind}: " + (", ".join(f"{k} {v}" for k, v in c.most_common(12)) or "none"))
     for line in (t.misses + t.held)[: args.show]:
         print("  ", line)
-    h = measure(deny, build(args.limit, split=2))
-    print(f"split 2, seen ({len(HELDOUT_STYLES)} styles, {len(HELDOUT_TASKS)} tasks + the {len(TASKS) - 1} above; "
-          f"two fixes followed its first run): attacker calls stopped {h.rate('stopped', 'all')}, "
-          f"user calls allowed {h.rate('allowed', 'attacked')} attacked / {h.rate('allowed', 'benign')} benign")
-    print("split 2 by style: " + ", ".join(f"{st} {h.rate('stopped', st)}" for st in HELDOUT_STYLES))
-    for kind, items in (("split 2 missed", h.misses), ("split 2 held", h.held)):
-        c = Counter(i.split("/")[0] + ":" + i.split(": ")[1].split(" ")[0] for i in items)
-        print(f"{kind}: " + (", ".join(f"{k} {v}" for k, v in c.most_common(12)) or "none"))
-    b = measure(deny, build(args.limit, split=3))
-    print(f"split 3, seen ({len(BLIND_STYLES)} styles, "
-          f"{len(BLIND_TASKS)} tasks + the {len(TASKS) - 1} above): attacker calls stopped {b.rate('stopped', 'all')}, "
-          f"user calls allowed {b.rate('allowed', 'attacked')} attacked / {b.rate('allowed', 'benign')} benign")
-    print("split 3 by style: " + ", ".join(f"{st} {b.rate('stopped', st)}" for st in BLIND_STYLES))
-    for kind, items in (("split 3 missed", b.misses), ("split 3 held", b.held)):
-        c = Counter(i.split("/")[0] + ":" + i.split(": ")[1].split(" ")[0] for i in items)
-        print(f"{kind}: " + (", ".join(f"{k} {v}" for k, v in c.most_common(12)) or "none"))
-    f = measure(deny, build(args.limit, split=4))
-    print(f"split 4, blind (written after the last change to the checks: {len(FRESH_STYLES)} styles, "
-          f"{len(FRESH_TASKS)} tasks + the {len(TASKS) - 1} above): attacker calls stopped {f.rate('stopped', 'all')}, "
-          f"user calls allowed {f.rate('allowed', 'attacked')} attacked / {f.rate('allowed', 'benign')} benign")
-    print("split 4 by style: " + ", ".join(f"{st} {f.rate('stopped', st)}" for st in FRESH_STYLES))
-    for kind, items in (("split 4 missed", f.misses), ("split 4 held", f.held)):
-        c = Counter(i.split("/")[0] + ":" + i.split(": ")[1].split(" ")[0] for i in items)
-        print(f"{kind}: " + (", ".join(f"{k} {v}" for k, v in c.most_common(12)) or "none"))
+    notes = {2: "seen: two fixes followed its first run", 3: "seen: one fix followed its first run",
+             4: "blind: written after the last change to the checks, run once"}
+    for split, styles, tasks in ((2, HELDOUT_STYLES, HELDOUT_TASKS), (3, BLIND_STYLES, BLIND_TASKS),
+                                 (4, FRESH_STYLES, FRESH_TASKS)):
+        report(f"split {split}", measure(deny, build(args.limit, split=split)), styles,
+               f"{notes[split]}; {len(styles)} styles, {len(tasks)} tasks + the {len(TASKS) - 1} above")
     for name, fw in (("deny (default)", deny), ("allow", allow)):
         d = measure(fw, deleg_pairs)
         print(f"delegation ('{TASKS[-1].request}'), tools.delegation: {name}: attacker calls stopped "

@@ -113,12 +113,21 @@ def support(tool: str, values: Sequence[tuple[str, str]], instructions: Sequence
     action = action_word(tool)
     if action is not None and _FAMILY_OF[action] in wanted:
         return Support(True, f"verb:{action}")
+    path = value_written_in(values, instructions)
+    if path is not None:
+        return Support(True, f"value:{path}")
+    return Support(False, "" if action is None else f"unasked:{action}")
+
+
+def value_written_in(values: Sequence[tuple[str, str]], instructions: Sequence[str]) -> str | None:
+    """The path of the first argument whose value the instructions spell out ("Log this: printer on
+    floor 3 is jammed"), compared folded; None when there is none."""
     folded = [fold(t) for t in instructions]
     for path, value in values:
         v = fold(value)
         if len(v) >= MIN_VALUE_CHARS and any(v in t for t in folded):
-            return Support(True, f"value:{path}")
-    return Support(False, "" if action is None else f"unasked:{action}")
+            return path
+    return None
 
 
 # ---- authorisation grounded in the parsed request (ctxguard.flow.request) -----------------------------
@@ -227,11 +236,9 @@ def authorise(spec: ToolSpec, values: Sequence[tuple[str, str]], request: Any, i
                  if not a.negated and a.verb not in _LIGHT_VERBS and _stem(a.verb) in named]
     if same_verb and not any(d.untrusted and not d.in_request and not d.pointed for d in destinations):
         return Authorisation(True, f"verb:{same_verb[0]}")
-    folded = [fold(t) for t in instructions]
-    for path, value in values:
-        v = fold(value)
-        if len(v) >= MIN_VALUE_CHARS and any(v in t for t in folded):
-            return Authorisation(True, f"value:{path}")
+    path = value_written_in(values, instructions)
+    if path is not None:
+        return Authorisation(True, f"value:{path}")
     if request.delegates and delegation == "judge":
         return Authorisation(False, "delegated", ambiguous=True)
     # A request whose own verb is of no family ("renew my subscription") may still mean this tool's
