@@ -706,6 +706,20 @@ class Session:
         return [Finding("provenance", f"provenance:{lowest}", 0, len(value), 1.0, field=path, action=action,
                         rule="tools.on_value_from")]
 
+    def _delegated_to(self, body: str, label: Label) -> bool:
+        """Whether the user's request delegates to this content ("do what Carla's e-mail says") and the
+        policy lets it (``tools.delegation: allow``): the request names it (a referent in its text) or
+        its kind (an e-mail from the inbox)."""
+        if self.policy.model.tools.delegation != "allow":
+            return False
+        trust = self.policy.trust
+        request = self.firewall.requests.read(
+            self.segments.raw_texts_at_or_above(self.policy.trust_for_source("user"), trust))
+        if not request.delegates:
+            return False
+        folded = fold(body)
+        return any(r in folded for r in request.referents) or points_to_source(request.referents, label.source)
+
     def describe_tools(self, specs: Iterable[ToolSpec | Mapping[str, Any]]) -> None:
         """Tell the session what its tools are (name, description, argument names): the authorisation
         check maps a tool to the actions it performs from these when its name alone does not say."""
@@ -1015,6 +1029,11 @@ class Session:
         if ctx.get("tokens"):
             self.budget.charge(decision.label.source, int(ctx["tokens"]))
         hostile = [_line_around(body, f.start, f.end) for f in decision.findings if f.kind == "injection"]
+        if hostile and self._delegated_to(body, ctx.get("label", decision.label)):
+            # The user said "do what this says" and the policy allows delegation: its instructions are
+            # what the user asked for, so its values are untrusted, not hostile. The finding stays in
+            # the decision and the audit record.
+            hostile = []
         # The segment keeps its source's trust; only the injected lines are hostile, so a user's value
         # that happens to sit elsewhere in the same tool output is judged by the source's trust.
         self.segments.add(body, ctx.get("label", decision.label), hostile)
