@@ -33,14 +33,15 @@ from .detect.injection import InjectionDetector
 from .detect.normalize import normalize
 from .detect.views import concealed_views
 from .errors import Blocked, ConfigurationError
-from .flow.destinations import destination_items, is_destination, shaped_as_destinations
+from .flow.authorisation import Authoriser
+from .flow.destinations import is_destination, shaped_as_destinations
 from .flow.exfil import Fingerprints, canary_findings, destination_hosts, host_allowed, url_findings
-from .flow.provenance import SegmentStore, fold, is_identifier
+from .flow.provenance import SegmentStore, is_identifier
 from .flow.request import RequestReader
-from .flow.support import Destination, ToolSpec, authorise, points_to_source
-from .judge import Judge, JudgeRequest, judge_says_yes
+from .flow.support import ToolSpec
+from .judge import Judge
 from .labels import Label, LabelSigner, join
-from .policy.compiled import Policy, canonical_tool_name
+from .policy.compiled import Policy
 from .policy.schema import PolicyModel, Strategy, ToolClass, ToolPolicy, VaultPolicy
 from .redact.spotlight import Spotlighter
 from .redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
@@ -267,7 +268,7 @@ class Session:
         self.budget = BudgetLedger(session_limit=self.policy.model.budgets.session_max_tokens)
         self.spotlighter = Spotlighter(mode=self.policy.model.spotlight.mode)
         self.closed = False
-        self._tool_specs: dict[str, ToolSpec] = {}
+        self.authoriser = Authoriser(self.segments, self.policy, firewall.requests, firewall.judge)
         # The end of the last untrusted text scanned for injection: read with the next one's start.
         self._untrusted_tail = ""
         self._record({"type": "session_start", "clearance": clearance})
@@ -507,7 +508,7 @@ class Session:
                           *canary_findings(key, policy.canaries, field=key_path)]:
                     findings.append(replace(f, start=0, end=0, detector=f.detector + "+key"))
             if tp.cls is not ToolClass.READ_ONLY:
-                findings += self._support_findings(tool, values)
+                findings += self.authoriser.findings(tool, values)
             if tp.require_approval:
                 findings.append(
                     Finding("policy", "tool:approval", 0, 0, 1.0, rule=f"tools.tools.{tool}.require_approval")
@@ -706,86 +707,10 @@ class Session:
         return [Finding("provenance", f"provenance:{lowest}", 0, len(value), 1.0, field=path, action=action,
                         rule="tools.on_value_from")]
 
-    def _delegated_to(self, body: str, label: Label) -> bool:
-        """Whether the user's request delegates to this content ("do what Carla's e-mail says") and the
-        policy lets it (``tools.delegation: allow``): the request names it (a referent in its text) or
-        its kind (an e-mail from the inbox)."""
-        if self.policy.model.tools.delegation != "allow":
-            return False
-        trust = self.policy.trust
-        request = self.firewall.requests.read(
-            self.segments.raw_texts_at_or_above(self.policy.trust_for_source("user"), trust))
-        if not request.delegates:
-            return False
-        folded = fold(body)
-        return any(r in folded for r in request.referents) or points_to_source(request.referents, label.source)
-
     def describe_tools(self, specs: Iterable[ToolSpec | Mapping[str, Any]]) -> None:
         """Tell the session what its tools are (name, description, argument names): the authorisation
         check maps a tool to the actions it performs from these when its name alone does not say."""
-        for spec in specs:
-            if isinstance(spec, Mapping):
-                spec = ToolSpec(str(spec.get("name", "")), str(spec.get("description", "") or ""),
-                                tuple(str(p) for p in (spec.get("parameters") or ())))
-            if not isinstance(spec, ToolSpec):
-                raise TypeError(f"a tool spec must be a ToolSpec or a mapping, not {type(spec).__name__}")
-            self._tool_specs[canonical_tool_name(spec.name)] = spec
-
-    def _support_findings(self, tool: str, values: list[tuple[str, str]]) -> list[Finding]:
-        """A side-effect call the user's request does not ask for, while untrusted content is in the
-        context: the second signal beside provenance (ctxguard.flow.request reads the request,
-        ctxguard.flow.support.authorise decides; an ambiguous case goes to the judge, if any)."""
-        tools = self.policy.model.tools
-        action = tools.unsupported_call
-        if action is Action.ALLOW:
-            return []
-        trust = self.policy.trust
-        untrusted = self.policy.model.trust.default
-        lows = {v: self.segments.lowest_trust(v, trust)[0] for _, v in values}
-        from_untrusted = {v for v, low in lows.items() if low is not None and trust.at_most(low, untrusted)}
-        if tools.check_support_when == "untrusted":
-            tainted = self.segments.has_at_or_below(untrusted, trust)
-        else:
-            tainted = self.segments.has_hostile or bool(from_untrusted)
-        if not tainted:
-            return []
-        user_level = self.policy.trust_for_source("user")
-        trusted = self.segments.texts_at_or_above(user_level, trust)
-        raw = self.segments.raw_texts_at_or_above(user_level, trust)
-        request = self.firewall.requests.read(raw)
-        destinations = []
-        wanted_objects = [o for a in request.actions if not a.negated for o in a.objects]
-        for path, value in values:
-            # Where data or money goes: an address or URL argument, or one that is a single identifier
-            # (the IBAN of a transfer, the account of a payment).
-            if not (is_destination(path, value) or is_identifier(value) or _is_path(value)):
-                continue
-            # Each address or URL of a list on its own: "tom@..., lena@..." is three destinations.
-            for item in destination_items(value):
-                low = self.segments.lowest_trust(item, trust)[0] if item != value else lows[value]
-                found = [(label, w) for label, w in self.segments.windows(item)
-                         if trust.at_most(label.trust, untrusted)]
-                sole = self.segments.sole_in(item, wanted_objects)
-                pointed = (any(r in w for _, w in found for r in request.referents)
-                           or any(trust.at_most(label.trust, untrusted) for label in sole)
-                           # "everyone on his email": a role in content of the kind the request names.
-                           or (bool(request.roles)
-                               and any(points_to_source(request.referents, label.source) for label, _ in found)))
-                destinations.append(Destination(path, item, low is not None and trust.at_most(low, untrusted),
-                                                any(fold(item) in t for t in trusted), pointed))
-        spec = self._tool_specs.get(canonical_tool_name(tool)) or ToolSpec(tool)
-        auth = authorise(spec, values, request, trusted, destinations, delegation=tools.delegation)
-        why = auth.why
-        if not auth.supported and auth.ambiguous and self.firewall.judge is not None:
-            yes, note = judge_says_yes(self.firewall.judge, JudgeRequest(
-                tuple(raw), tool, tuple(p for p, _ in values), auth.why))
-            why = f"{auth.why}; {note}"
-            if yes:
-                return []
-        if auth.supported:
-            return []
-        return [Finding(f"support:{why.split(':')[0].split(';')[0]}", "support:unsupported", 0, 0, 1.0,
-                        action=action, rule="tools.unsupported_call")]
+        self.authoriser.describe(specs)
 
     def _destination_findings(self, tp: ToolPolicy, path: str, value: str) -> list[Finding]:
         allowed = tuple(_glob(d, True) for d in tp.destinations) or self.policy.allowed_domains
@@ -1029,7 +954,7 @@ class Session:
         if ctx.get("tokens"):
             self.budget.charge(decision.label.source, int(ctx["tokens"]))
         hostile = [_line_around(body, f.start, f.end) for f in decision.findings if f.kind == "injection"]
-        if hostile and self._delegated_to(body, ctx.get("label", decision.label)):
+        if hostile and self.authoriser.delegated_to(body, ctx.get("label", decision.label)):
             # The user said "do what this says" and the policy allows delegation: its instructions are
             # what the user asked for, so its values are untrusted, not hostile. The finding stays in
             # the decision and the audit record.
@@ -1169,15 +1094,6 @@ def _value_at(ctx: dict[str, Any], f: Finding) -> str:
 MAX_HOSTILE_SCOPE = 4000
 # How much of the previous untrusted output and of the next one are read together for a split instruction.
 STRADDLE_CHARS = 300
-
-
-_PATH = compile_linear(r"(?:~|\.{1,2})?/[^\s/]+(?:/[^\s/]*)*|[A-Za-z]:\\[^\s]+")
-
-
-def _is_path(value: str) -> bool:
-    """A file-system path: what a delete, move or share acts on, and so a target to ground."""
-    v = value.strip()
-    return 2 < len(v) <= 4096 and "\n" not in v and _PATH.fullmatch(v) is not None
 
 
 _POINTS_FORWARD = compile_linear(r"(?i)\b(?:below|following|beneath|underneath|next\s+line|as\s+follows)\b")
