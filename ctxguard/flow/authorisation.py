@@ -20,7 +20,7 @@ from ..labels import Label
 from ..policy.compiled import Policy, canonical_tool_name
 from .destinations import destination_items, is_destination
 from .provenance import SegmentStore, fold, is_identifier
-from .request import RequestReader
+from .request import Request, RequestReader
 from .support import Destination, ToolSpec, authorise, points_to_source
 
 _PATH = compile_linear(r"(?:~|\.{1,2})?/[^\s/]+(?:/[^\s/]*)*|[A-Za-z]:\\[^\s]+")
@@ -102,13 +102,12 @@ class Authoriser:
         return [Finding(f"support:{why}", "support:unsupported", 0, 0, 1.0, action=action,
                         rule="tools.unsupported_call")]
 
-    def _destinations(self, values: list[tuple[str, str]], lows: dict[str, str | None], request: Any,
+    def _destinations(self, values: list[tuple[str, str]], lows: dict[str, str | None], request: Request,
                       trusted: list[str]) -> list[Destination]:
         """Where the call sends data or money (an address or URL argument, a single identifier such as
         an IBAN, a path), item by item, with where each came from and whether the request points there."""
         trust = self.policy.trust
         untrusted = self.policy.model.trust.default
-        wanted_objects = [o for a in request.actions if not a.negated for o in a.objects]
         out: list[Destination] = []
         for path, value in values:
             if not (is_destination(path, value) or is_identifier(value) or is_path(value)):
@@ -118,7 +117,7 @@ class Authoriser:
                 low = self.segments.lowest_trust(item, trust)[0] if item != value else lows[value]
                 found = [(label, w) for label, w in self.segments.windows(item)
                          if trust.at_most(label.trust, untrusted)]
-                sole = self.segments.sole_in(item, wanted_objects)
+                sole = self.segments.sole_in(item, request.wanted_objects)
                 pointed = (any(r in w for _, w in found for r in request.referents)
                            or any(trust.at_most(label.trust, untrusted) for label in sole)
                            # "everyone on his email": a role in content of the kind the request names.

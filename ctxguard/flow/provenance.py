@@ -59,6 +59,7 @@ def entity_keys(value: str) -> list[str]:
 
 
 def _identifier_kind(value: str) -> str:
+    """address, iban, number or token: the kinds a value is the only one of in "pay the bill"."""
     v = value.strip()
     if "@" in v:
         return "address"
@@ -66,19 +67,6 @@ def _identifier_kind(value: str) -> str:
     if len(c) >= 4 and c[:2].isalpha() and c[2:4].isdigit():
         return "iban"
     return "number" if c.isdigit() else "token"
-
-
-def _identifier_kind_compact(key: str, seg: Segment) -> str:
-    # Segment entities are stored compact: an address lost its "@", so look for it in the text.
-    if key[:2].isalpha() and key[2:4].isdigit():
-        return "iban"
-    if key.isdigit():
-        return "number"
-    return "address" if "@" in seg.text and _compact_address(key, seg.text) else "token"
-
-
-def _compact_address(key: str, text: str) -> bool:
-    return any(compact(m.group()) == key for m in _ENTITY.finditer(text) if "@" in m.group())
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +81,7 @@ class Segment:
     # The segment's own identifiers (compact form) and whether each sits in an injected span: found
     # inside a longer argument even when the argument's own identifier pattern reads it differently.
     entities: tuple[tuple[str, bool], ...] = ()
+    entity_kinds: tuple[str, ...] = ()  # _identifier_kind of each entity, in the same order
     text: str = ""  # as written, for parsing trusted instructions
 
 
@@ -126,13 +115,16 @@ class SegmentStore:
             compact_spans.append((cs, cs + len(compact(text[start:end]))))
         raw_spans = list(hostile_lines)
         entities: dict[str, bool] = {}
+        kinds: dict[str, str] = {}
         for m in _ENTITY.finditer(text):
             key = compact(m.group())
             if len(key) >= MIN_ENTITY_CHARS:
                 inside = any(s <= m.start() < e for s, e in raw_spans)
                 entities[key] = entities.get(key, False) or inside
+                kinds.setdefault(key, _identifier_kind(m.group()))
         seg = Segment(label=label, folded=fold(text), hostile_spans=tuple(folded_spans), compact=compact(text),
-                      compact_hostile=tuple(compact_spans), entities=tuple(entities.items()), text=text)
+                      compact_hostile=tuple(compact_spans), entities=tuple(entities.items()),
+                      entity_kinds=tuple(kinds[k] for k in entities), text=text)
         with self._lock:
             self.segments.append(seg)
 
@@ -188,31 +180,26 @@ class SegmentStore:
         return trust.min(s.trust for s in sup), sup
 
     def windows(self, value: str, reach: int = 300) -> list[tuple[Label, str]]:
-        """The folded text around each place a segment supplies ``value``: what a value was said next to."""
+        """The folded text a value was said next to in each segment supplying it: its own line (within
+        ``reach`` characters each side), not the whole e-mail. Found as written, else folded (no lines
+        left there), else in the compact form."""
         v = fold(value)
         if len(v) < MIN_VALUE_CHARS:
             return []
         cv = compact(value)
+        needle = value.casefold().strip()
         with self._lock:
             segments = list(self.segments)
         out: list[tuple[Label, str]] = []
         for seg in segments:
             raw = seg.text.casefold()
-            r = raw.find(value.casefold().strip()) if value.strip() else -1
-            if r >= 0:
-                # The value's own line (within ``reach``): what it was said next to, not the whole e-mail.
+            if (r := raw.find(needle)) >= 0:
                 ls = max(raw.rfind("\n", 0, r) + 1, r - reach)
-                le = raw.find("\n", r + len(value))
-                le = r + len(value) + reach if le < 0 else min(le, r + len(value) + reach)
+                le = raw.find("\n", r + len(needle))
+                le = r + len(needle) + reach if le < 0 else min(le, r + len(needle) + reach)
                 out.append((seg.label, fold(raw[ls:le])))
-                continue
-            i = seg.folded.find(v)
-            if i >= 0:
-                # The value's own line (within ``reach``): what it was said next to, not the whole e-mail.
-                ls = max(seg.folded.rfind("\n", 0, i) + 1, i - reach)
-                le = seg.folded.find("\n", i + len(v))
-                le = i + len(v) + reach if le < 0 else min(le, i + len(v) + reach)
-                out.append((seg.label, seg.folded[ls:le]))
+            elif (i := seg.folded.find(v)) >= 0:
+                out.append((seg.label, seg.folded[max(0, i - reach):i + len(v) + reach]))
             elif len(cv) >= MIN_ENTITY_CHARS and (j := seg.compact.find(cv)) >= 0:
                 out.append((seg.label, seg.compact[max(0, j - reach):j + len(cv) + reach]))
         return out
@@ -239,8 +226,8 @@ class SegmentStore:
             # in either direction is the same identifier.
             if any(hostile and (key in k or k in key) for k, hostile in seg.entities):
                 continue
-            others = {k for k, hostile in seg.entities
-                      if not hostile and key not in k and k not in key and _identifier_kind_compact(k, seg) == kind}
+            others = {k for (k, hostile), k_kind in zip(seg.entities, seg.entity_kinds, strict=True)
+                      if not hostile and k_kind == kind and key not in k and k not in key}
             if not others:
                 out.append(seg.label)
         return out

@@ -66,6 +66,11 @@ class Request:
     # Words naming a group or role of people in some content: "everyone on the thread", "the sender".
     roles: frozenset[str] = frozenset()
 
+    @property
+    def wanted_objects(self) -> list[str]:
+        """The objects of the actions asked for (not negated): "the bill" of "pay the bill"."""
+        return [o for a in self.actions if not a.negated for o in a.objects]
+
     def wants(self, family: int) -> bool:
         return any(a.family == family and not a.negated for a in self.actions)
 

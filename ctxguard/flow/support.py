@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._patterns import compile_linear
 from .provenance import MIN_VALUE_CHARS, fold
+
+if TYPE_CHECKING:  # request.py builds on this module's verb families
+    from .request import Request
 
 _WORD = compile_linear(r"[A-Za-z]+")
 _CAMEL = compile_linear(r"[A-Z]+[a-z]*|[a-z]+")
@@ -180,6 +183,11 @@ class Destination:
     in_request: bool  # the value is written in the trusted instructions
     pointed: bool     # the request refers to the content it came from ("the address in the invoice")
 
+    @property
+    def unvouched(self) -> bool:
+        """From untrusted content, and neither written by the user nor pointed to by the request."""
+        return self.untrusted and not self.in_request and not self.pointed
+
 
 # Verbs too light to name an action on their own ("do what it says", "make it work").
 _LIGHT_VERBS = frozenset({"do", "make", "get", "have", "be", "go", "take", "use", "let", "help", "see", "try",
@@ -201,9 +209,9 @@ class Authorisation:
     ambiguous: bool = False  # the offline checks cannot tell; a judge may decide
 
 
-def authorise(spec: ToolSpec, values: Sequence[tuple[str, str]], request: Any, instructions: Sequence[str],
+def authorise(spec: ToolSpec, values: Sequence[tuple[str, str]], request: Request, instructions: Sequence[str],
               destinations: Sequence[Destination] = (), *, delegation: str = "deny") -> Authorisation:
-    """Whether the parsed ``request`` (a ``ctxguard.flow.request.Request``) asks for this call.
+    """Whether the parsed ``request`` asks for this call.
 
     Supported when the request asks, un-negated, for one of the tool's verb families and every
     destination is either the user's own or from content the request pointed to; or when an argument
@@ -225,7 +233,7 @@ def authorise(spec: ToolSpec, values: Sequence[tuple[str, str]], request: Any, i
             # the call to everything needs the request to say so.
             return Authorisation(False, f"bulk:{bulk[0]}", ambiguous=True)
         for d in destinations:
-            if d.untrusted and not d.in_request and not d.pointed:
+            if d.unvouched:
                 return Authorisation(False, f"destination:{d.path}", ambiguous=True)
         return Authorisation(True, f"verb:{next(iter(VERB_FAMILIES[wanted[0]] & _named(spec)), 'asked')}")
     if negated:
@@ -234,7 +242,7 @@ def authorise(spec: ToolSpec, values: Sequence[tuple[str, str]], request: Any, i
     named = _named(spec)
     same_verb = [a.verb for a in request.actions
                  if not a.negated and a.verb not in _LIGHT_VERBS and _stem(a.verb) in named]
-    if same_verb and not any(d.untrusted and not d.in_request and not d.pointed for d in destinations):
+    if same_verb and not any(d.unvouched for d in destinations):
         return Authorisation(True, f"verb:{same_verb[0]}")
     path = value_written_in(values, instructions)
     if path is not None:
@@ -264,19 +272,24 @@ OBJECT_DOMAINS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
 _CONTENT_FAMILIES = frozenset({_FAMILY_OF["send"], _FAMILY_OF["transfer"], _FAMILY_OF["post"]})
 
 
+_DOMAINS_OF: dict[str, set[int]] = {}
+for _i, _domain in enumerate(OBJECT_DOMAINS):
+    for _w in _domain:
+        _DOMAINS_OF.setdefault(_w, set()).add(_i)
+
+
 def _domain_of(words: Iterable[str]) -> set[int]:
-    return {i for w in words for i, d in enumerate(OBJECT_DOMAINS) if w in d}
+    return {i for w in words for i in _DOMAINS_OF.get(w, ())}
 
 
-def _other_domain(spec: ToolSpec, request: Any) -> bool:
+def _other_domain(spec: ToolSpec, request: Request) -> bool:
     action = action_word(spec.name)
     if action is None or _FAMILY_OF[action] in _CONTENT_FAMILIES:
         return False  # what is sent, paid or posted is content, not what the tool acts on
     tool = _domain_of(w for w in tool_words(spec.name) if w not in _FAMILY_OF or w in AMBIGUOUS)
     if not tool:
         return False
-    wanted_objects = {o for a in request.actions if not a.negated for o in a.objects}
-    asked = _domain_of(wanted_objects)
+    asked = _domain_of(request.wanted_objects)
     return bool(asked) and not (asked & tool)
 
 

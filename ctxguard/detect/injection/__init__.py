@@ -30,7 +30,6 @@ no word list (``tagger=None`` turns that off).
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
 from typing import Literal
@@ -40,7 +39,7 @@ from ...decision import Finding
 from . import imperative
 from .hidden import scan_hidden
 from .imperative import Tagger, spacy_tagger
-from .learned import WHOLE_TEXT_CHARS, NgramModel, load_model
+from .learned import NgramModel, candidate_spans, load_model
 from .signatures import SIGNATURES, Signature
 
 __all__ = ["SIGNATURES", "InjectionDetector", "Signature", "looks_english"]
@@ -144,12 +143,13 @@ class InjectionDetector:
                 heuristic, score = max(u.scores, key=lambda hs: hs[1])
                 add(u.start, u.end, score, heuristic)
         if self.model is not None:
-            spans = self._learned_spans(text, units)
+            # candidate_spans lists the units first, then the neighbouring pairs, then the whole text.
+            spans = candidate_spans(text, [(u.start, u.end) for u in units])
             probs = self.model.spans_scores(text, spans)
             n = len(units)
             for i, ((start, end), p) in enumerate(zip(spans, probs, strict=True)):
-                inside = probs[i - n:i - n + 2] if n <= i < 2 * n - 1 else probs[:n] if i >= n else []
-                if inside and max(inside) >= PAIR_ONLY_BELOW:
+                covered = probs[i - n:i - n + 2] if i < 2 * n - 1 else probs[:n]  # the units inside
+                if i >= n and max(covered, default=0.0) >= PAIR_ONLY_BELOW:
                     # A pair (or a short whole text) speaks only for an instruction split over
                     # units; when one unit carries it alone, the finding stays that unit's, and the
                     # hostile scope stays narrow.
@@ -166,8 +166,10 @@ class InjectionDetector:
                 for (s, e, _), (score, h) in sorted(best.items())]
 
     def _reads_as_instruction(self, hidden: str) -> float:
-        """How much hidden text reads as an instruction: the visible-text heuristics' score; a bare
-        imperative ("TODO: remove this block") counts a little, enough to be reported, not flagged."""
+        """How much hidden text reads as an instruction: the visible-text heuristics' score and the
+        learned model's (uncapped here, in any language: hiding the text is itself the evidence the
+        model lacks on visible English); a bare imperative ("TODO: remove this block") counts a little,
+        enough to be reported, not flagged."""
         hidden = hidden[:4000]
         score = max((sig.score for sig in self.signatures if sig.pattern.search(hidden)), default=0.0)
         if self.model is not None:
@@ -177,14 +179,6 @@ class InjectionDetector:
             if imperative.analyse(hidden[u.start:u.end]).heads:  # the word lists only: hidden text is short
                 score = max(score, 0.35)
         return score
-
-    @staticmethod
-    def _learned_spans(text: str, units: list[imperative.Unit]) -> list[tuple[int, int]]:
-        spans = [(u.start, u.end) for u in units]
-        spans += [(a[0], b[1]) for a, b in itertools.pairwise(spans)]
-        if len(text) <= WHOLE_TEXT_CHARS and text.strip() and (0, len(text)) not in spans:
-            spans.append((0, len(text)))
-        return spans
 
     def _classifier_spans(self, text: str, units: list[imperative.Unit]) -> list[tuple[int, int]]:
         if self.classifier_scope == "text" or not units:

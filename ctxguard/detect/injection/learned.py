@@ -21,6 +21,7 @@ model that was swapped or truncated on disk is an error, not a quietly different
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import math
 import threading
@@ -157,12 +158,14 @@ class NgramModel:
 WHOLE_TEXT_CHARS = 600
 
 
-def candidate_spans(text: str) -> list[tuple[int, int]]:
-    """The spans a text is scored on: each sentence-like unit, each pair of neighbouring units (an
-    instruction split over two lines, cells or sentences), and the whole text when it is short."""
-    from .imperative import unit_spans
+def candidate_spans(text: str, units: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """The spans a text is scored on, in this order: each sentence-like unit (``units``, else the
+    detector's own), each pair of neighbouring units (an instruction split over two lines, cells or
+    sentences), and the whole text when it is short and not already one unit."""
+    if units is None:
+        from .imperative import unit_spans
 
-    units = unit_spans(text)
+        units = unit_spans(text)
     spans = list(units)
     spans += [(a[0], b[1]) for a, b in itertools.pairwise(units)]
     if len(text) <= WHOLE_TEXT_CHARS and text.strip() and (0, len(text)) not in spans:
@@ -193,8 +196,6 @@ def load_model(data: bytes | None = None) -> NgramModel:
             raise ConfigurationError(
                 f"injection model {MODEL_FILE} has SHA-256 {digest[:12]}..., expected {MODEL_SHA256[:12]}...: "
                 "the file was changed or truncated; reinstall ctxguard")
-        import io
-
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             model = NgramModel(z["weights"], float(z["bias"][0]), {"threshold": float(z["threshold"][0])})
         if data is None:
