@@ -14,10 +14,11 @@ from .approvals import ApprovalRequest, ApprovalResult, Approver, terminal_appro
 from .audit import AuditLog, VerifyReport, verify
 from .decision import Action, Decision, Direction, Finding
 from .errors import Blocked, ConfigurationError, CtxGuardError, IntegrityError, PolicyError, PolicyProblem
-from .firewall import Firewall, Session
+from .firewall import Firewall
 from .labels import Label, LabelSigner, Levels, join
 from .policy import Policy, PolicyModel, Strategy, ToolClass
 from .scope import Scope
+from .session import Session
 from .stream import OutputStream
 
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ means not approved.
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import json
 import sys
@@ -18,7 +19,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .decision import Decision
+from .decision import Action, Decision
+from .policy.schema import ApprovalPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,119 @@ async def _await(result: Awaitable[ApprovalResult]) -> ApprovalResult:
     return await result
 
 
+# An edited call that needs approval again may be edited again, this many times, then it blocks.
+MAX_EDITS = 3
+
+Recheck = Callable[[Mapping[str, Any], int], Decision]
+"""Check an edited call again in full: (the edited arguments, how many edits deep) -> its decision."""
+Amend = Callable[[Decision, Action, str, str], Decision]
+"""Record an approval's outcome: (the decision, the new action, reason, rule) -> the amended decision."""
+
+
+def settle(decision: Decision, args: Mapping[str, Any], *, approver: Approver | None, cfg: ApprovalPolicy,
+           recheck: Recheck, amend: Amend, depth: int = 0) -> Decision:
+    """Ask ``approver`` about a ``require_approval`` decision and turn its answer into the decision.
+
+    No approver follows ``approvals.when_no_approver``; a timeout, an error or anything but an
+    approval blocks; an edit is a new call, so ``recheck`` runs every check again, approval included.
+    """
+    if approver is None:
+        if cfg.when_no_approver == "allow":
+            return amend(decision, Action.ALLOW, "approval required; no approver, and the policy allows that",
+                         "approvals.when_no_approver")
+        return amend(decision, Action.BLOCK, "approval required and no approver is configured",
+                     "approvals.when_no_approver")
+    timeout = cfg.timeout_seconds
+    try:
+        result = ask_approver(approver, ApprovalRequest(tool=decision.tool, args=args, decision=decision), timeout)
+    except ApprovalTimeout:  # nobody answered: not approved
+        return amend(decision, Action.BLOCK, f"no answer from approver within {timeout:g}s",
+                     "approvals.timeout_seconds")
+    except Exception as exc:  # an approver that fails has not approved
+        return amend(decision, Action.BLOCK, f"approver failed: {type(exc).__name__}", "approvals")
+    if not isinstance(result, ApprovalResult) or not result.approved:
+        return amend(decision, Action.BLOCK, "rejected by approver", "approvals")
+    if result.args is not None and dict(result.args) != dict(args):
+        if depth >= MAX_EDITS:
+            return amend(decision, Action.BLOCK, "too many edits in approval", "approvals")
+        return recheck(result.args, depth + 1)
+    return amend(decision, Action.ALLOW, "approved by approver", "approvals")
+
+
+def resolve(pending: Decision, args: Mapping[str, Any], answer: ApprovalResult | None, *, recheck: Recheck,
+            amend: Amend) -> Decision:
+    """The answer to a deferred approval (a LangGraph interrupt, a web form), with an approver's rules:
+    no answer, or a rejection, blocks; an approval allows ``pending``'s arguments; an edit is a new
+    call, checked again in full. When that check again requires approval, the edit is the approval
+    (the person wrote exactly these arguments)."""
+    if not pending.enforced:
+        return pending
+    if not isinstance(answer, ApprovalResult) or not answer.approved:
+        return amend(pending, Action.BLOCK, "rejected by approver", "approvals")
+    if answer.args is not None and dict(answer.args) != dict(args):
+        edited = recheck(answer.args, 1)
+        if edited.action is Action.REQUIRE_APPROVAL and edited.enforced:
+            return amend(edited, Action.ALLOW, "approved by approver as edited", "approvals")
+        return edited
+    return amend(pending, Action.ALLOW, "approved by approver", "approvals")
+
+
+def approval_request(tool: str, call_id: object, args: Mapping[str, Any], decision: Decision) -> dict[str, Any]:
+    """A framework-neutral description of a call waiting for approval (a LangGraph interrupt value,
+    a web form's payload).
+
+    ``description`` is log-safe (tool, reason, rule, finding kinds: no values). ``args`` are the
+    call's own arguments, which the person approving has to see.
+    """
+    kinds = sorted({f.kind for f in decision.findings})
+    return {
+        "type": "ctxguard_approval",
+        "tool_call_id": call_id,
+        "name": tool,
+        "args": copy.deepcopy(dict(args)),
+        "description": f"ctxguard: {tool} needs approval: {decision.reason}"
+                       f" (rule {decision.rule or '-'}; findings: {', '.join(kinds) or '-'})",
+        "reason": decision.reason,
+        "rule": decision.rule,
+        "findings": kinds,
+        "allowed_decisions": ["approve", "edit", "reject"],
+    }
+
+
+def parse_answer(answer: Any, tool: str) -> ApprovalResult | None:
+    """A person's answer, in any of the shapes frameworks hand back, as an ``ApprovalResult``;
+    anything unreadable is a rejection (``None`` when there is no answer at all to read).
+
+    Accepts an ``ApprovalResult``, ``True``/``False``, ``"approve"``/``"reject"``, or the
+    HumanInTheLoopMiddleware shapes ``{"type": "approve" | "reject" | "edit", ...}`` with the edit's
+    arguments in ``args`` or ``edited_action.args``. An edit may change the arguments, not the tool:
+    ctxguard checked this tool's call, and another tool would be a call nobody checked.
+    """
+    if isinstance(answer, ApprovalResult):
+        return answer
+    if isinstance(answer, bool):
+        return ApprovalResult(approved=answer)
+    if isinstance(answer, str):
+        return ApprovalResult(approved=answer.strip().lower() in ("approve", "approved", "yes", "y"))
+    if not isinstance(answer, Mapping):
+        return None
+    kind = answer.get("type")
+    if kind == "approve" or (kind is None and answer.get("approved") is True and "args" not in answer):
+        return ApprovalResult(approved=True, reason="approved at the interrupt")
+    if kind == "edit" or (kind is None and answer.get("approved") is True):
+        action = answer.get("edited_action")
+        if isinstance(action, Mapping):
+            if action.get("name", tool) != tool:
+                return ApprovalResult(approved=False, reason="an edit may not change the tool")
+            args = action.get("args")
+        else:
+            args = answer.get("args")
+        if not isinstance(args, Mapping):
+            return ApprovalResult(approved=False, reason="an edit needs an arguments object")
+        return ApprovalResult(approved=True, args=dict(args), reason="edited at the interrupt")
+    return ApprovalResult(approved=False, reason=str(answer.get("message") or "rejected at the interrupt")[:200])
+
+
 def terminal_approver(stdin: TextIO | None = None, stdout: TextIO | None = None) -> Approver:
     """An approver that asks at the terminal: shows the call, why, and the findings (no raw values
     beyond the call's own arguments, which the person approving must see), then reads
@@ -111,4 +226,7 @@ def terminal_approver(stdin: TextIO | None = None, stdout: TextIO | None = None)
     return approve
 
 
-__all__ = ["ApprovalRequest", "ApprovalResult", "ApprovalTimeout", "Approver", "ask_approver", "terminal_approver"]
+__all__ = [
+    "ApprovalRequest", "ApprovalResult", "ApprovalTimeout", "Approver", "approval_request", "ask_approver",
+    "parse_answer", "resolve", "settle", "terminal_approver",
+]

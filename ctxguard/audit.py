@@ -97,6 +97,33 @@ def log_safe_name(name: str, keyed_hash: Callable[[str], str]) -> str:
     return name if is_log_safe_name(name) else "h:" + keyed_hash(name)[:16]
 
 
+def log_safe_source(name: str, keyed_hash: Callable[[str], str]) -> str:
+    """A source, tool name or argument path as a record may hold it (see ``log_safe_name``); a source
+    keeps its family prefix ("tool_call:", "tool:") readable."""
+    family, sep, rest = name.partition(":")
+    if sep and rest and is_log_safe_name(family + sep):
+        return family + sep + log_safe_name(rest, keyed_hash)
+    return log_safe_name(name, keyed_hash)
+
+
+def log_safe_decision(summary: dict[str, Any], keyed_hash: Callable[[str], str]) -> dict[str, Any]:
+    """A ``Decision.summary()`` with every model-chosen name made log-safe: the tool, the label's
+    source, each finding's field (and the reason that quotes it). The record schema of a decision is
+    this: the summary holds no text and no argument value, and names pass only as names."""
+    if summary.get("tool"):
+        summary["tool"] = log_safe_source(summary["tool"], keyed_hash)
+    summary["label"]["source"] = log_safe_source(summary["label"]["source"], keyed_hash)
+    reason = summary.get("reason", "")
+    for f in summary["findings"]:
+        field = f.get("field") or ""
+        if field and not is_log_safe_name(field):
+            safe = log_safe_source(field, keyed_hash)
+            reason = reason.replace(repr(field), repr(safe))
+            f["field"] = safe
+    summary["reason"] = reason
+    return summary
+
+
 def _canonical(obj: Any) -> str:
     """One byte-exact serialisation, so a hash means the same thing to the writer and every verifier."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -1,4 +1,4 @@
-"""The values the pipeline hands back: Action, Finding, Decision.
+"""The values the pipeline hands back: Action, Finding, Ruling, Decision.
 
 They are frozen so an adapter cannot quietly loosen a decision after the firewall made it, and a
 Finding never holds the matched value, only where it was and a keyed hash of it, so a Decision is
@@ -8,7 +8,7 @@ safe to log, print or put in an exception.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
@@ -47,12 +47,13 @@ class Direction(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """Something a detector or a flow check found.
+    """Something a detector or a flow check found, and nothing more: what to do about it is the
+    decision table's answer (``ctxguard.policy.table``), so one policy gives one answer wherever the
+    finding came from.
 
     ``kind`` is namespaced: ``pii:EMAIL_ADDRESS``, ``secret:AWS_ACCESS_KEY``, ``injection``,
     ``exfil:url``, ``provenance:hostile``, ``scope:tenant``, ``budget:tokens``. ``field`` names the
-    tool argument the span lies in (empty for plain text). ``value_hash`` is a keyed hash of the
-    matched text so two findings of the same value can be correlated without revealing it.
+    tool argument the span lies in (empty for plain text). ``detector`` says which check found it.
     """
 
     detector: str
@@ -61,18 +62,52 @@ class Finding:
     end: int
     score: float
     field: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ruling:
+    """A finding with the decision table's answer for it: the action, the policy path that chose it,
+    and a keyed hash of the matched text so two findings of one value can be correlated without
+    revealing it. The finding's own fields read through (``ruling.kind``)."""
+
+    finding: Finding
+    action: Action
+    rule: str
     value_hash: str = ""
-    action: Action = Action.ALLOW
-    rule: str = ""
+
+    @property
+    def detector(self) -> str:
+        return self.finding.detector
+
+    @property
+    def kind(self) -> str:
+        return self.finding.kind
+
+    @property
+    def start(self) -> int:
+        return self.finding.start
+
+    @property
+    def end(self) -> int:
+        return self.finding.end
+
+    @property
+    def score(self) -> float:
+        return self.finding.score
+
+    @property
+    def field(self) -> str:
+        return self.finding.field
 
     def to_dict(self) -> dict[str, Any]:
+        f = self.finding
         return {
-            "detector": self.detector,
-            "kind": self.kind,
-            "start": self.start,
-            "end": self.end,
-            "score": round(self.score, 4),
-            "field": self.field,
+            "detector": f.detector,
+            "kind": f.kind,
+            "start": f.start,
+            "end": f.end,
+            "score": round(f.score, 4),
+            "field": f.field,
             "value_hash": self.value_hash,
             "action": self.action.value,
             "rule": self.rule,
@@ -95,7 +130,7 @@ class Decision:
     action: Action
     text: str
     label: Label
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[Ruling, ...] = ()
     rule: str = ""
     reason: str = ""
     direction: Direction = Direction.INTO_MODEL
@@ -110,6 +145,10 @@ class Decision:
     def __post_init__(self) -> None:
         object.__setattr__(self, "args", _freeze(self.args))
         object.__setattr__(self, "findings", tuple(self.findings))
+
+    def with_record(self, record_id: str) -> Decision:
+        """This decision, naming the audit record that holds it."""
+        return replace(self, record_id=record_id)
 
     @property
     def allowed(self) -> bool:

@@ -23,7 +23,7 @@ from ._unicode import scrub_surrogates
 from .decision import Action, Decision
 
 if TYPE_CHECKING:
-    from .firewall import Session
+    from .session import Session
 
 
 class OutputStream:

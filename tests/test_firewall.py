@@ -889,7 +889,9 @@ def test_tool_arguments_detected_in_one_batch_find_what_one_at_a_time_finds(tmp_
     fw = Firewall(audit=tmp_path / "audit.jsonl")
     with fw.session("alice", tenant="acme") as s:
         batched = s.check_tool_call("send_email", args)
-    monkeypatch.setattr(Session, "_prefetch", lambda self, texts: [{} for _ in self.firewall.content_detectors])
+    from ctxguard.pipeline import detect
+
+    monkeypatch.setattr(detect, "_prefetch", lambda session, texts: [{} for _ in session.firewall.content_detectors])
     with fw.session("alice", tenant="acme") as s:
         alone = s.check_tool_call("send_email", args)
     fw.close()

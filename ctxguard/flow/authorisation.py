@@ -72,9 +72,8 @@ class Authoriser:
         """A side-effect call the user's request does not ask for, while untrusted content is in the
         context: the second signal beside provenance. Empty when the call is supported."""
         tools = self.policy.model.tools
-        action = tools.unsupported_call
-        if action is Action.ALLOW:
-            return []
+        if tools.unsupported_call is Action.ALLOW:
+            return []  # nothing would come of the finding: skip parsing the request
         trust = self.policy.trust
         untrusted = self.policy.model.trust.default
         lows = {v: self.segments.lowest_trust(v, trust)[0] for _, v in values}
@@ -99,8 +98,7 @@ class Authoriser:
             if yes:
                 return []
             why += "+judge_failed" if "failed" in note else "+judge_no"
-        return [Finding(f"support:{why}", "support:unsupported", 0, 0, 1.0, action=action,
-                        rule="tools.unsupported_call")]
+        return [Finding(f"support:{why}", "support:unsupported", 0, 0, 1.0)]
 
     def _destinations(self, values: list[tuple[str, str]], lows: dict[str, str | None], request: Request,
                       trusted: list[str]) -> list[Destination]:

@@ -41,9 +41,10 @@ import numpy.typing as npt
 
 from ..decision import Decision, Direction
 from ..errors import Blocked, ConfigurationError, IntegrityError
-from ..firewall import Firewall, Session
+from ..firewall import Firewall
 from ..labels import Label, content_sha256
 from ..scope import Scope
+from ..session import Session
 from . import persist as _persist
 from .columns import LabelColumns
 from .embedding import Embedder, HashingEmbedding, as_embed_fn

@@ -19,7 +19,8 @@ from ..detect.canonical import canonical
 from ..errors import PolicyError
 from ..labels import Levels
 from .loader import load_policy_file, parse_policy_text
-from .schema import DirectionStrategies, PolicyModel, SourceBudget, Strategy, ToolPolicy
+from .schema import DirectionStrategies, PolicyModel, Rule, SourceBudget, Strategy, ToolPolicy
+from .table import DecisionTable
 
 # What a tool name's spelling may vary in without naming another tool: case, width, look-alike letters,
 # invisible characters (canonical form), and the separators models and frameworks swap freely.
@@ -83,6 +84,7 @@ class Policy:
             }
             for r in m.rules
         }
+        self._rules = {r.name: r for r in m.rules}
         self._tools: dict[str, ToolPolicy] = {}
         for declared, tp in m.tools.tools.items():
             key = canonical_tool_name(declared)
@@ -193,6 +195,14 @@ class Policy:
 
     def rule_globs(self, name: str) -> dict[str, Glob | ToolGlob | None]:
         return self._rule_globs[name]
+
+    def rule(self, name: str) -> Rule:
+        return self._rules[name]
+
+    @cached_property
+    def decisions(self) -> DecisionTable:
+        """The compiled first-match table every check decides with (see ctxguard.policy.table)."""
+        return DecisionTable(self)
 
     @cached_property
     def canaries(self) -> tuple[str, ...]:

@@ -40,8 +40,8 @@ from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.dispatcher import Dispatcher
 
 from ctxguard import Session
-from ctxguard.firewall import is_event_value
 from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY
+from ctxguard.session import is_event_value
 
 EVENT_TYPE = "llamaindex_event"
 
