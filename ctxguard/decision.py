@@ -114,6 +114,11 @@ class Ruling:
         }
 
 
+def refusal(what: str, reason: str) -> str:
+    """The one refusal sentence every adapter shows: "ctxguard blocked this <what>: <reason>"."""
+    return f"ctxguard blocked this {what}: {reason}"
+
+
 def _freeze(args: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     return None if args is None else MappingProxyType(dict(args))
 
@@ -159,11 +164,19 @@ class Decision:
     def blocked(self) -> bool:
         return self.enforced and self.action is Action.BLOCK
 
-    def refusal(self) -> str:
+    def refusal(self, what: str | None = None) -> str:
         """What a framework shows instead of content this decision did not let through: one sentence,
-        the same in every adapter, naming the finding kind or rule (never a value)."""
-        what = {Direction.OUT_TO_USER: "answer", Direction.INTO_TOOL: "call"}.get(self.direction, "content")
-        return f"ctxguard blocked this {what}: {self.reason or self.action.value}"
+        the same in every adapter, naming the finding kind or rule (never a value). ``what`` names the
+        thing refused when the direction alone does not ("tool result")."""
+        what = what or {Direction.OUT_TO_USER: "answer", Direction.INTO_TOOL: "call"}.get(self.direction, "content")
+        return refusal(what, self.reason or self.action.value)
+
+    def shown_to_model(self) -> str:
+        """What the model reads in place of this content: the decision's text, or one notice (the same
+        in every adapter) that it was withheld, naming the reason, never a value."""
+        if self.allowed:
+            return self.text
+        return f"[ctxguard withheld this content: {self.reason or self.action.value}]"
 
     def summary(self) -> dict[str, Any]:
         """A log-safe dict: no raw text, no argument values."""

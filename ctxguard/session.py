@@ -24,6 +24,7 @@ from .flow.authorisation import Authoriser
 from .flow.exfil import Fingerprints
 from .flow.provenance import SegmentStore
 from .flow.support import ToolSpec
+from .history import History
 from .labels import Label, join
 from .pipeline import run as pipeline
 from .pipeline.arguments import as_args, as_str
@@ -78,6 +79,7 @@ class Session:
         self.authoriser = Authoriser(self.segments, self.policy, firewall.requests, firewall.judge)
         # The end of the last untrusted text scanned for injection: read with the next one's start.
         self.untrusted_tail = ""
+        self.history = History(self)
         self._record({"type": "session_start", "clearance": clearance})
 
     # ---- context manager --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ChatMessage, ToolMessage
 
 Rewrite = Callable[[str], str]
 
@@ -119,6 +119,13 @@ def content_text(content: str | list[str | dict[Any, Any]]) -> str:
         return content
     parts = [b if isinstance(b, str) else str(b["text"]) for b in content if isinstance(b, str) or _is_text_block(b)]
     return "\n".join(p for p in parts if p)
+
+
+def role(message: BaseMessage) -> str:
+    """The message's role in ctxguard's role map (``ctxguard.history.source_for_role``)."""
+    if isinstance(message, ChatMessage):
+        return message.role
+    return message.type  # "human", "ai", "system", "tool", "function"
 
 
 def key(message: BaseMessage) -> str:

@@ -15,8 +15,10 @@ an action in the world, so the handler stops the run with ``RewriteNotApplied`` 
 
 Where each event goes in the core:
 
-    on_chat_model_start / on_llm_start   admit: human text as ``user``, system text as ``system``,
-                                         tool messages as ``tool:<name>`` (each once per content)
+    on_chat_model_start / on_llm_start   admit each message by its role (ctxguard.history): human
+                                         text as ``user``, system as ``system``, tool messages as
+                                         ``tool:<name>``, the model's own turns (and their tool-call
+                                         arguments) as derived content; each once per content
     on_llm_end                           check_output on the text; check_tool_call on each tool call
     on_tool_start                        check_tool_call (fires before the tool body runs)
     on_tool_end                          admit the output as ``tool:<name>``
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -37,12 +38,14 @@ from uuid import UUID
 
 from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler
 from langchain_core.documents import Document
-from langchain_core.messages import AIMessage, BaseMessage, ChatMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
 from ctxguard import Action, Blocked, CtxGuardError, Decision, Session
-from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY
+from ctxguard.history import source_for_role
+from ctxguard.labels import METADATA_KEY
 
+from . import _messages
 from ._messages import content_texts
 
 # A retriever run carrying this tag has been checked by a GuardedRetriever (it and the retriever it
@@ -119,17 +122,11 @@ def output_text(output: Any) -> str:
         return str(output)
 
 
-def message_source(message: BaseMessage) -> str | None:
-    """The ctxguard source of a message in the history, or None for the model's own messages."""
-    if isinstance(message, HumanMessage):
-        return "user"
-    if isinstance(message, SystemMessage):
-        return "system"
-    if isinstance(message, ToolMessage):
-        return f"tool:{message.name or 'unknown'}"
-    if isinstance(message, ChatMessage):
-        return {"user": "user", "human": "user", "system": "system"}.get(message.role)
-    return None  # AIMessage: checked with check_output when it was produced (on_llm_end)
+def message_source(message: BaseMessage) -> str:
+    """The ctxguard source of a message in the history (``ctxguard.history.source_for_role``): the
+    model's own turns are ``model:history``, admitted as derived content, as the middleware does."""
+    name = (message.name or "unknown") if isinstance(message, ToolMessage) else ""
+    return source_for_role(_messages.role(message), name=name)
 
 
 class _GuardCore:
@@ -142,9 +139,6 @@ class _GuardCore:
         self.on_rewrite = on_rewrite
         self.decisions: list[Decision] = []
         self._lock = threading.Lock()
-        # (source, label signature, sha256 of content) -> the admission decision: a chat model is
-        # started once per agent step with the whole history, and each message must enter the session once.
-        self._admitted: dict[str, Decision] = {}
         # tool_call_id -> the check made when the model produced the call, reused when the tool
         # starts with the same arguments (an approver is asked once, not twice).
         self._calls: dict[str, _CheckedCall] = {}
@@ -160,16 +154,12 @@ class _GuardCore:
     def _admit(self, text: str, source: str, metadata: Mapping[str, Any] | None = None) -> Decision | None:
         if not text.strip():
             return None
-        # A signed label is part of what is admitted: the same text under another tenant's label is
-        # another admission (and may well be out of scope), never a cache hit.
-        signature = str((metadata or {}).get(SIGNATURE_KEY, ""))
-        key = f"{source}\x00{signature}\x00{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
-        with self._lock:
-            seen = self._admitted.get(key)
+        # Each message version enters the session once (ctxguard.history): a chat model is started
+        # once per agent step with the whole history.
+        history = self.session.history
+        seen = history.seen(text, source, metadata)
         if seen is None:
-            seen = self._keep(self.session.admit(text, source, metadata=metadata))
-            with self._lock:
-                self._admitted[key] = seen
+            seen = self._keep(history.admit(text, source, metadata=metadata))
         self._enforce(seen, f"content from {source}")
         return seen
 
@@ -192,8 +182,8 @@ class _GuardCore:
         for batch in messages:
             for message in batch:
                 source = message_source(message)
-                if source is not None:
-                    self._admit(message_text(message), source)
+                for text in _messages.texts(message):  # content, and an AIMessage's tool-call arguments
+                    self._admit(text, source)
 
     @_fail_closed
     def llm_start(self, prompts: Sequence[str]) -> None:
@@ -238,7 +228,7 @@ class _GuardCore:
         with self._lock:
             tool = self._tool_runs.pop(run_id, None)
         tool = tool or str(kwargs.get("name") or "unknown")
-        self._admit(output_text(output), f"tool:{tool}")
+        self._admit(output_text(output), source_for_role("tool", name=tool))
 
     def retriever_start(self, name: str, run_id: UUID, tags: Sequence[str] | None) -> None:
         with self._lock:

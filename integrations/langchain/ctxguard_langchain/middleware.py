@@ -76,7 +76,6 @@ produced), while LangGraph's own control flow (``interrupt``) passes through.
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import json
 import threading
@@ -93,8 +92,6 @@ from langchain_core.messages import (
     AIMessage,
     AnyMessage,
     BaseMessage,
-    ChatMessage,
-    HumanMessage,
     SystemMessage,
     ToolMessage,
 )
@@ -103,16 +100,17 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel
 
-from ctxguard import ApprovalResult, Decision, Firewall, Session
+from ctxguard import ApprovalResult, Decision, Firewall, Session, approvals
 from ctxguard.approvals import Approver
-from ctxguard.decision import Action
+from ctxguard.decision import Action, refusal
+from ctxguard.history import DERIVED_SOURCE, source_for_role
 
 from . import _messages
 from ._sessions import ConversationTable, MissingThreadId, SessionFactory, SessionUnavailable, run_config, thread_id_of
 from ._streaming import aguarded_stream, guarded_stream
 
 # The source under which the model's own earlier output is re-admitted (Session.admit_derived).
-DERIVED = "model:history"
+DERIVED = DERIVED_SOURCE
 
 ModelResult = ModelResponse[Any] | AIMessage | ExtendedModelResponse[Any]
 ToolResult = ToolMessage | Command[Any]
@@ -141,7 +139,7 @@ class _Settings:
     system_notice: bool
 
     def source_for_tool(self, name: str) -> str:
-        return self.tool_sources.get(name, f"tool:{name}")
+        return source_for_role("tool", name=name, tool_sources=self.tool_sources)
 
 
 class _Conversation:
@@ -220,28 +218,21 @@ class _Conversation:
         checked: list[list[Decision]],
     ) -> ModelRequest[Any]:
         for p, decisions in zip(pending, checked, strict=True):
-            self._remember(p.key, _messages.substitute(p.message, [_shown(d) for d in decisions]))
+            self._remember(p.key, _messages.substitute(p.message, [d.shown_to_model() for d in decisions]))
         with self._lock:
             messages = [self._views[v] if isinstance(v, str) else v for v in views]
         return request.override(messages=cast("list[AnyMessage]", messages),
                                 system_message=self._with_notice(request.system_message))
 
     def _source_of(self, msg: BaseMessage, history: Sequence[BaseMessage]) -> str:
-        if isinstance(msg, HumanMessage) or (isinstance(msg, ChatMessage) and msg.role == "user"):
-            return "user"
-        if isinstance(msg, ToolMessage):
-            return self.settings.source_for_tool(msg.name or _tool_name(msg.tool_call_id, history))
-        return DERIVED
+        name = (msg.name or _tool_name(msg.tool_call_id, history)) if isinstance(msg, ToolMessage) else ""
+        return source_for_role(_messages.role(msg), name=name, tool_sources=self.settings.tool_sources)
 
     def _check_text(self, text: str, source: str) -> Decision:
-        if source == DERIVED:
-            return self.session.admit_derived(text)
-        return self.session.admit(text, source=source)
+        return self.session.history.admit(text, source)
 
     async def _acheck_text(self, text: str, source: str) -> Decision:
-        if source == DERIVED:
-            return await asyncio.to_thread(self.session.admit_derived, text)
-        return await self.session.aadmit(text, source=source)
+        return await asyncio.to_thread(self.session.history.admit, text, source)
 
     def _with_notice(self, system: SystemMessage | None) -> SystemMessage | None:
         notice = self.session.system_notice() if self.settings.system_notice else ""
@@ -282,8 +273,8 @@ class _Conversation:
             # dropped with the messages that carry it; an allowed one is kept as the model wrote it.
             reason = self._refusal_of(model_response.structured_response)
             if reason is not None:
-                refusal = AIMessage(content=f"ctxguard blocked this answer: {reason}")
-                return _replace_result(response, [refusal], structured_response=None)
+                notice = AIMessage(content=refusal("answer", reason))
+                return _replace_result(response, [notice], structured_response=None)
         return _replace_result(response, [self._checked_answer(m) if _is_final(m) else m
                                           for m in model_response.result])
 
@@ -443,10 +434,10 @@ class _Conversation:
         return admit_item(result)
 
     def _blocked_call(self, call: Mapping[str, Any], reason: str) -> ToolMessage:
-        return self._error_message(call, f"ctxguard blocked this call: {reason}")
+        return self._error_message(call, refusal("call", reason))
 
     def _blocked_result(self, call: Mapping[str, Any], reason: str) -> ToolMessage:
-        return self._error_message(call, f"ctxguard blocked this tool result: {reason}")
+        return self._error_message(call, refusal("tool result", reason))
 
     def _error_message(self, call: Mapping[str, Any], text: str) -> ToolMessage:
         # ctxguard's own words, not data: registered as seen, so the model gets them as they are.
@@ -665,68 +656,18 @@ class CtxGuardMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
 
 # ---- approvals through a LangGraph interrupt ---------------------------------------------------------
 def approval_request(call: Mapping[str, Any], decision: Decision) -> dict[str, Any]:
-    """The interrupt value for a call that needs approval.
-
-    ``description`` is log-safe (tool, reason, rule, finding kinds: no values). ``args`` are the
-    call's own arguments, which the person approving has to see; LangGraph keeps them in the
-    checkpoint, where the ``AIMessage`` that made the call already holds them.
-    """
-    kinds = sorted({f.kind for f in decision.findings})
-    return {
-        "type": "ctxguard_approval",
-        "tool_call_id": call.get("id"),
-        "name": call["name"],
-        "args": copy.deepcopy(dict(call.get("args") or {})),
-        "description": f"ctxguard: {call['name']} needs approval: {decision.reason}"
-                       f" (rule {decision.rule or '-'}; findings: {', '.join(kinds) or '-'})",
-        "reason": decision.reason,
-        "rule": decision.rule,
-        "findings": kinds,
-        "allowed_decisions": ["approve", "edit", "reject"],
-    }
+    """The interrupt value for a call that needs approval (``ctxguard.approvals.approval_request``).
+    LangGraph keeps its ``args`` in the checkpoint, where the ``AIMessage`` that made the call already
+    holds them."""
+    return approvals.approval_request(call["name"], call.get("id"), call.get("args") or {}, decision)
 
 
 def approval_result(answer: Any, tool: str) -> ApprovalResult | None:
-    """An interrupt's resume value as an approver's answer; anything unreadable is a rejection.
-
-    Accepts an ``ApprovalResult``, ``True``/``False``, ``"approve"``/``"reject"``, or the
-    HumanInTheLoopMiddleware shapes ``{"type": "approve" | "reject" | "edit", ...}`` with the edit's
-    arguments in ``args`` or ``edited_action.args``. An edit may change the arguments, not the tool:
-    ctxguard checked this tool's call, and another tool would be a call nobody checked.
-    """
-    if isinstance(answer, ApprovalResult):
-        return answer
-    if isinstance(answer, bool):
-        return ApprovalResult(approved=answer)
-    if isinstance(answer, str):
-        return ApprovalResult(approved=answer.strip().lower() in ("approve", "approved", "yes", "y"))
-    if not isinstance(answer, Mapping):
-        return None
-    kind = answer.get("type")
-    if kind == "approve" or (kind is None and answer.get("approved") is True and "args" not in answer):
-        return ApprovalResult(approved=True, reason="approved at the interrupt")
-    if kind == "edit" or (kind is None and answer.get("approved") is True):
-        action = answer.get("edited_action")
-        if isinstance(action, Mapping):
-            if action.get("name", tool) != tool:
-                return ApprovalResult(approved=False, reason="an edit may not change the tool")
-            args = action.get("args")
-        else:
-            args = answer.get("args")
-        if not isinstance(args, Mapping):
-            return ApprovalResult(approved=False, reason="an edit needs an arguments object")
-        return ApprovalResult(approved=True, args=dict(args), reason="edited at the interrupt")
-    return ApprovalResult(approved=False, reason=str(answer.get("message") or "rejected at the interrupt")[:200])
+    """An interrupt's resume value as an approver's answer (``ctxguard.approvals.parse_answer``)."""
+    return approvals.parse_answer(answer, tool)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
-def _shown(decision: Decision) -> str:
-    """What the model sees for one admitted text: the decision's text, or a notice that it was withheld."""
-    if decision.allowed:
-        return decision.text
-    return f"[ctxguard withheld this content: {decision.reason or decision.action.value}]"
-
-
 def _tool_name(tool_call_id: str, history: Sequence[BaseMessage]) -> str:
     for msg in reversed(history):
         if isinstance(msg, AIMessage):
@@ -795,7 +736,7 @@ def _structured_text(value: Any) -> str:
 
 def _refused(msg: BaseMessage, reason: str) -> BaseMessage:
     """A refused answer: a short notice, and none of the model's other texts (invalid calls, raw extras)."""
-    update: dict[str, Any] = {"content": f"ctxguard blocked this answer: {reason}", "additional_kwargs": {}}
+    update: dict[str, Any] = {"content": refusal("answer", reason), "additional_kwargs": {}}
     if isinstance(msg, AIMessage):
         update["invalid_tool_calls"] = []
     return msg.model_copy(update=update)
@@ -807,7 +748,7 @@ def _no_session(exc: SessionUnavailable) -> AIMessage:
 
 def _no_session_for_tool(call: Mapping[str, Any], exc: SessionUnavailable) -> ToolMessage:
     # Not registered in any admission cache: there is no session to register it with.
-    return ToolMessage(content=f"ctxguard blocked this call: {exc} (no session for this conversation)",
+    return ToolMessage(content=refusal("call", f"{exc} (no session for this conversation)"),
                        tool_call_id=call.get("id") or "", name=call.get("name"), status="error")
 
 

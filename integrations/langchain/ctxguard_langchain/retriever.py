@@ -29,8 +29,9 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.vectorstores import InMemoryVectorStore, VectorStoreRetriever
 from pydantic import ConfigDict
 
-from ctxguard import Decision, Scope, Session
-from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY, content_sha256
+from ctxguard import Scope, Session
+from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY
+from ctxguard.retrieval import Retrieved, admit_retrieved
 from ctxguard.scope import CONFIDENTIALITY_KEY, TENANT_KEY, TRUST_KEY
 
 from .callback import GUARDED_TAG
@@ -150,24 +151,22 @@ class GuardedRetriever(BaseRetriever):
         return {"filter": self.store_filter(self.scope)} if self.store_filter is not None else {}
 
     def guard(self, docs: Iterable[Document]) -> list[Document]:
-        """The documents ``session`` may see, rewritten and labelled; the rest dropped (in order)."""
+        """The documents ``session`` may see, rewritten and labelled; the rest dropped (in order).
+        Admission, scope and relabelling are the core's (``ctxguard.retrieval.admit_retrieved``)."""
         scope = self.scope
         out = []
         for doc in docs:
-            decision = self.session.admit(doc.page_content, self.source, metadata=doc.metadata or {})
-            # admit applies the session's tenant and clearance; min_trust is this retriever's own floor.
-            if decision.allowed and scope.permits(decision.label):
-                out.append(_labelled(doc, decision, self.session))
+            got = admit_retrieved(self.session, doc.page_content, self.source, metadata=doc.metadata or {},
+                                  scope=scope)
+            if got.kept:
+                out.append(_labelled(doc, got))
         return out
 
 
-def _labelled(doc: Document, decision: Decision, session: Session) -> Document:
-    # The label now describes the text handed on, so a later check of this document verifies it.
-    label = decision.label.evolve(sha256=content_sha256(decision.text))
+def _labelled(doc: Document, got: Retrieved) -> Document:
+    label, decision = got.label, got.decision
     metadata: dict[str, Any] = {k: v for k, v in (doc.metadata or {}).items() if k not in _LABEL_KEYS}
-    if label.verified:
-        # Re-signing an unverified label would turn a claim nobody vouched for into a signed one.
-        metadata.update(session.sign(label))
+    metadata.update(got.entries)
     metadata["ctxguard"] = {
         "trust": label.trust,
         "tenant": label.tenant,

@@ -10,13 +10,13 @@ messages handed to a model.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ctxguard import Decision, Session
 from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY, content_sha256
-from ctxguard.scope import CONFIDENTIALITY_KEY, TENANT_KEY, TRUST_KEY, filter_fields
+from ctxguard.retrieval import label_entries as core_label_entries
+from ctxguard.scope import CONFIDENTIALITY_KEY, TENANT_KEY, TRUST_KEY
 
 # What an admitted node or message also carries: the decision's action and its audit record id.
 ACTION_KEY = "ctxguard_action"
@@ -38,17 +38,10 @@ def hidden_from_model(excluded: list[str]) -> list[str]:
 
 
 def label_entries(session: Session, decision: Decision, text: str) -> dict[str, str]:
-    """Metadata for content that passed ``decision`` and now reads ``text``: its label, for that text.
-
-    A verified label is re-signed over ``text`` (redaction and spotlighting change the content the
-    signature covers). An unverified one is written readable but unsigned: signing it here would
-    turn a label that failed verification into one that passes.
-    """
-    label = decision.label
-    if label.verified:
-        entries = session.sign(label.evolve(sha256=content_sha256(text)))
-    else:
-        entries = {METADATA_KEY: json.dumps(label.to_dict(), sort_keys=True), **filter_fields(label)}
+    """Metadata for content that passed ``decision`` and now reads ``text``: its label for that text
+    (``ctxguard.retrieval.label_entries``: re-signed when it verified, readable and unsigned when
+    not), with the decision's action and audit record id."""
+    entries = core_label_entries(session, decision.label.evolve(sha256=content_sha256(text)))
     entries[ACTION_KEY] = decision.action.value
     entries[RECORD_KEY] = decision.record_id
     return entries

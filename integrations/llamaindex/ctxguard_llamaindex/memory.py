@@ -41,11 +41,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
+from llama_index.core.base.llms.types import ChatMessage, TextBlock
 from llama_index.core.bridge.pydantic import PrivateAttr, SerializeAsAny
 from llama_index.core.memory import BaseMemory, Memory
 
 from ctxguard import Decision, Direction, Label, Session
+from ctxguard.history import DERIVED_SOURCE, source_for_role
 from ctxguard.labels import SIGNATURE_KEY
 from ctxguard.scope import Scope
 
@@ -69,17 +70,12 @@ class RecalledMessage:
 
 
 def write_source(message: ChatMessage) -> str | None:
-    """The source a message's role implies; None for model turns, whose label is derived."""
-    role = message.role
-    if role is MessageRole.USER:
-        return "user"
-    if role in (MessageRole.SYSTEM, MessageRole.DEVELOPER):
-        return "system"
-    if role in (MessageRole.TOOL, MessageRole.FUNCTION):
-        kw = message.additional_kwargs
-        name = kw.get("name") or kw.get("tool_name") or "unknown"
-        return f"tool:{name}"
-    return None
+    """The source a message's role implies (``ctxguard.history.source_for_role``); None for model
+    turns, whose label is derived."""
+    kw = message.additional_kwargs
+    name = str(kw.get("name") or kw.get("tool_name") or "")
+    source = source_for_role(message.role.value, name=name)
+    return None if source == DERIVED_SOURCE else source
 
 
 def _text(message: ChatMessage) -> str:

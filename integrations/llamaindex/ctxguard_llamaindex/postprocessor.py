@@ -19,17 +19,19 @@ returns.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
-from ctxguard import Action, Decision, Session
+from ctxguard import Action, Session
+from ctxguard.retrieval import Retrieved, admit_retrieved
 from ctxguard.scope import Scope
 
-from ._keys import hidden_from_model, label_entries, without_ctxguard_keys
+from ._keys import ACTION_KEY, RECORD_KEY, hidden_from_model, without_ctxguard_keys
 
 DEFAULT_SOURCE = "retriever:llamaindex"
 
@@ -64,49 +66,34 @@ class CtxGuardNodePostprocessor(BaseNodePostprocessor):
     def _postprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
-        decisions = [self._session.admit(_text(n), self.source, metadata=n.node.metadata) for n in nodes]
-        shown = [self._metadata_shown(n, d, self._session.admit) for n, d in zip(nodes, decisions, strict=True)]
-        return self._conclude(nodes, decisions, shown)
+        return self._conclude(nodes, [self._admit(n) for n in nodes])
 
     async def _apostprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
-        admit: Callable[..., Awaitable[Decision]] = self._session.aadmit
-        decisions = [await admit(_text(n), self.source, metadata=n.node.metadata) for n in nodes]
-        shown = []
-        for n, d in zip(nodes, decisions, strict=True):
-            meta = self._metadata_to_check(n, d)
-            shown.append(not meta or _clean(await admit(meta, self.source, label=d.label)))
-        return self._conclude(nodes, decisions, shown)
+        return self._conclude(nodes, [await asyncio.to_thread(self._admit, n) for n in nodes])
 
-    def _metadata_to_check(self, scored: NodeWithScore, decision: Decision) -> str:
-        """The metadata the LLM would read with a node that is kept ("" when none, or the node is dropped)."""
-        if not decision.allowed or not self._scope.permits(decision.label):
-            return ""
-        return _llm_metadata(scored)
+    def _admit(self, scored: NodeWithScore) -> Retrieved:
+        """Admission, scope, the metadata the LLM reads with the node, and its new label: the core's
+        (``ctxguard.retrieval.admit_retrieved``)."""
+        return admit_retrieved(self._session, _text(scored), self.source, metadata=scored.node.metadata,
+                               scope=self._scope, model_metadata=_llm_metadata(scored))
 
-    def _metadata_shown(self, scored: NodeWithScore, decision: Decision, admit: Callable[..., Decision]) -> bool:
-        """Whether that metadata passes admission under the node's label with nothing found."""
-        meta = self._metadata_to_check(scored, decision)
-        return not meta or _clean(admit(meta, self.source, label=decision.label))
-
-    def _conclude(
-        self, nodes: Sequence[NodeWithScore], decisions: Sequence[Decision], shown: Sequence[bool]
-    ) -> list[NodeWithScore]:
-        out = [a for n, d, m in zip(nodes, decisions, shown, strict=True) if (a := self._admitted(n, d, m)) is not None]
+    def _conclude(self, nodes: Sequence[NodeWithScore], admitted: Sequence[Retrieved]) -> list[NodeWithScore]:
+        out = [a for n, r in zip(nodes, admitted, strict=True) if (a := self._admitted(n, r)) is not None]
         self._session.record_event(
             "llamaindex_nodes", received=len(nodes), admitted=len(out), dropped=len(nodes) - len(out),
-            redacted=sum(1 for d in decisions if d.action is Action.REDACT),
+            redacted=sum(1 for r in admitted if r.decision.action is Action.REDACT),
         )
         return out
 
-    def _admitted(self, scored: NodeWithScore, decision: Decision, metadata_shown: bool) -> NodeWithScore | None:
-        label = decision.label
-        if not decision.allowed or not self._scope.permits(label):
+    def _admitted(self, scored: NodeWithScore, got: Retrieved) -> NodeWithScore | None:
+        if not got.kept:
             return None
-        node = scored.node
-        metadata = {**without_ctxguard_keys(node.metadata), **label_entries(self._session, decision, decision.text)}
-        llm_excluded = list(node.excluded_llm_metadata_keys) if metadata_shown else list(node.metadata)
+        node, decision = scored.node, got.decision
+        metadata = {**without_ctxguard_keys(node.metadata), **got.entries, ACTION_KEY: decision.action.value,
+                    RECORD_KEY: decision.record_id}
+        llm_excluded = list(node.excluded_llm_metadata_keys) if got.metadata_shown else list(node.metadata)
         copy = node.model_copy(update={
             "metadata": metadata,
             "excluded_embed_metadata_keys": hidden_from_model(list(node.excluded_embed_metadata_keys)),
@@ -126,7 +113,3 @@ def _llm_metadata(scored: NodeWithScore) -> str:
     hidden = node.model_copy(update={"excluded_llm_metadata_keys": hidden_from_model(
         list(node.excluded_llm_metadata_keys))})
     return hidden.get_metadata_str(mode=MetadataMode.LLM)
-
-
-def _clean(decision: Decision) -> bool:
-    return decision.action is Action.ALLOW and not decision.findings
