@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     psub = pol.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
     check = psub.add_parser("check", help="validate a policy file; report every problem with its line")
     check.add_argument("file")
+    check.add_argument("--table", action="store_true",
+                       help="also print the compiled decision table, in the order its entries are tried")
     psub.add_parser("schema", help="print the policy JSON Schema (for editor completion)")
     psub.add_parser("default", help="print the built-in default policy as YAML")
 
@@ -216,6 +218,10 @@ def _policy(args: argparse.Namespace) -> int:
         return EXIT_POLICY_INVALID
     m = policy.model
     print(f"{args.file}: OK (mode {m.mode}, on_error {m.on_error}, {len(m.tools.tools)} tools, {len(m.rules)} rules)")
+    if args.table:
+        print("decision table (first match wins; a redact no edit can carry out blocks):")
+        for i, name in enumerate(policy.decisions.describe(), 1):
+            print(f"  {i:>3}. {name}")
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .decision import Action, Decision
 from .labels import METADATA_KEY, Label, content_sha256
 from .scope import Scope, filter_fields
+from .session import is_event_value
 
 if TYPE_CHECKING:
     from .session import Session
@@ -43,10 +44,11 @@ class Retrieved:
 
 
 def admit_retrieved(session: Session, text: str, source: str, *, metadata: Mapping[str, Any] | None,
-                    scope: Scope | None = None, model_metadata: str = "") -> Retrieved:
-    """Admit one retrieved text (see the module docstring); ``scope`` defaults to the session's."""
+                    scope: Scope | None = None, model_metadata: str = "", require_label: bool = True) -> Retrieved:
+    """Admit one retrieved text (see the module docstring); ``scope`` defaults to the session's.
+    ``require_label``: see ``label_claim``."""
     scope = scope or session.scope()
-    decision = session.admit(text, source, metadata=dict(metadata or {}))
+    decision = session.admit(text, source, metadata=label_claim(metadata, require_label=require_label))
     kept = decision.allowed and scope.permits(decision.label)
     shown = True
     if kept and model_metadata:
@@ -56,8 +58,29 @@ def admit_retrieved(session: Session, text: str, source: str, *, metadata: Mappi
     return Retrieved(decision, kept, shown, label, label_entries(session, label) if kept else {})
 
 
+def label_claim(metadata: Mapping[str, Any] | None, *, require_label: bool) -> dict[str, Any] | None:
+    """The metadata to verify a retrieved item's label from, or None to label it by its source.
+
+    A retriever that scopes a shared store (``GuardedRetriever`` in either framework) requires a
+    label: an item without one could be any tenant's, so it verifies as unlabelled (lowest trust,
+    outside every tenant's scope) and is dropped. An observer of a retriever ctxguard does not scope
+    (LangChain's callback handler) labels an unlabelled item by its source instead. An item that
+    claims a label is always verified, in both.
+    """
+    if metadata and METADATA_KEY in metadata:
+        return dict(metadata)
+    return dict(metadata or {}) if require_label else None
+
+
 def label_entries(session: Session, label: Label) -> dict[str, str]:
     """``label`` as metadata entries: signed when it verified, readable and unsigned when it did not."""
     if label.verified:
         return session.sign(label)
     return {METADATA_KEY: json.dumps(label.to_dict(), sort_keys=True), **filter_fields(label)}
+
+
+def refuse_retrieval(session: Session, exc: BaseException, retriever: str) -> None:
+    """A search that failed, or whose store could not apply the scope filter, returns nothing (never
+    an unfiltered result); the audit log names the error's type and the retriever, not the query."""
+    session.record_event("retrieval_refused", error=type(exc).__name__,
+                         retriever=retriever if is_event_value(retriever) else "custom")

@@ -171,3 +171,13 @@ def test_unknown_command_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["frobnicate"])
     assert exc.value.code == EXIT_USAGE
+
+
+def test_policy_check_table_prints_the_user_rules_before_the_built_in_entries(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text("rules:\n  - name: no-emails\n    when: {finding: 'pii:EMAIL_ADDRESS'}\n    action: block\n")
+    assert main(["policy", "check", str(policy), "--table"]) == 0
+    lines = [ln.strip() for ln in capsys.readouterr().out.splitlines()]
+    entries = [ln.split(". ", 1)[1] for ln in lines if ln[:1].isdigit()]
+    assert entries[0] == "rules.no-emails" and entries[1] == "redaction.entities" and entries[-1] == "detection"

@@ -160,7 +160,7 @@ class DecisionTable:
         return verdict
 
     def describe(self) -> list[str]:
-        """The entries' names in the order they are tried (for ``ctxguard policy explain`` and tests)."""
+        """The entries' names in the order they are tried (``ctxguard policy check FILE --table``)."""
         return [e.name for e in self.entries]
 
     @staticmethod

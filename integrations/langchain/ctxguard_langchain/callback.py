@@ -43,7 +43,7 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 
 from ctxguard import Action, Blocked, CtxGuardError, Decision, Session
 from ctxguard.history import source_for_role
-from ctxguard.labels import METADATA_KEY
+from ctxguard.retrieval import label_claim
 
 from . import _messages
 from ._messages import content_texts
@@ -242,9 +242,9 @@ class _GuardCore:
             return  # a GuardedRetriever admitted (or dropped) these itself
         source = f"retriever:{name}"
         for doc in documents:
-            # A signed label is the authority for the document; a forged one fails closed in the core.
-            signed = METADATA_KEY in (doc.metadata or {})
-            self._admit(str(doc.page_content), source, doc.metadata if signed else None)
+            # A claimed label is verified (a forged one fails closed); an unlabelled document from a
+            # retriever ctxguard does not scope is labelled by its source (ctxguard.retrieval.label_claim).
+            self._admit(str(doc.page_content), source, label_claim(doc.metadata, require_label=False))
 
 
 class _HandlerBase:

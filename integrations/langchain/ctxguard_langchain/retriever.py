@@ -31,7 +31,7 @@ from pydantic import ConfigDict
 
 from ctxguard import Scope, Session
 from ctxguard.labels import METADATA_KEY, SIGNATURE_KEY
-from ctxguard.retrieval import Retrieved, admit_retrieved
+from ctxguard.retrieval import Retrieved, admit_retrieved, refuse_retrieval
 from ctxguard.scope import CONFIDENTIALITY_KEY, TENANT_KEY, TRUST_KEY
 
 from .callback import GUARDED_TAG
@@ -130,16 +130,26 @@ class GuardedRetriever(BaseRetriever):
 
     # ---- LangChain's retriever contract --------------------------------------------------------
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        docs = self.retriever.invoke(query, config={"callbacks": run_manager.get_child(tag=GUARDED_TAG)},
-                                     **self._search_kwargs())
+        try:
+            docs = self.retriever.invoke(query, config={"callbacks": run_manager.get_child(tag=GUARDED_TAG)},
+                                         **self._search_kwargs())
+        except Exception as exc:  # the store failed (or could not apply the scope): nothing, not everything
+            return self._refused(exc)
         return self.guard(docs)
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
     ) -> list[Document]:
-        docs = await self.retriever.ainvoke(query, config={"callbacks": run_manager.get_child(tag=GUARDED_TAG)},
-                                            **self._search_kwargs())
+        try:
+            docs = await self.retriever.ainvoke(query, config={"callbacks": run_manager.get_child(tag=GUARDED_TAG)},
+                                                **self._search_kwargs())
+        except Exception as exc:
+            return self._refused(exc)
         return await asyncio.to_thread(self.guard, docs)
+
+    def _refused(self, exc: Exception) -> list[Document]:
+        refuse_retrieval(self.session, exc, type(self.retriever).__name__)
+        return []
 
     # ---- the checks ------------------------------------------------------------------------------
     @property

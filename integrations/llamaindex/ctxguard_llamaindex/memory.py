@@ -26,13 +26,18 @@ checked when read. Labels verify in another process only with the same signing k
 (``CTXGUARD_SIGNING_KEY``). ``SimpleChatStore.persist`` also keeps the labels (it is tested here);
 ``persist``/``load`` do not depend on the chat store and work for ``Memory``'s SQL store too.
 
-Limits: only text blocks are admitted; other blocks (images) are stored and returned as given, and
-tool-call arguments inside an assistant message's ``additional_kwargs`` are not scanned. ``Memory``
+An assistant turn's tool-call arguments (``ToolCallBlock`` and OpenAI-style
+``additional_kwargs["tool_calls"]``) are checked as the model's own earlier output
+(``Session.admit_derived``) and stored rewritten, as LangChain's adapters check an ``AIMessage``'s
+tool calls.
+
+Limits: only text blocks are admitted; other blocks (images) are stored and returned as given. ``Memory``
 blocks (facts, vector memory) insert unlabelled text, which a tenant session drops on read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import tempfile
@@ -41,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llama_index.core.base.llms.types import ChatMessage, TextBlock
+from llama_index.core.base.llms.types import ChatMessage, TextBlock, ToolCallBlock
 from llama_index.core.bridge.pydantic import PrivateAttr, SerializeAsAny
 from llama_index.core.memory import BaseMemory, Memory
 
@@ -76,6 +81,36 @@ def write_source(message: ChatMessage) -> str | None:
     name = str(kw.get("name") or kw.get("tool_name") or "")
     source = source_for_role(message.role.value, name=name)
     return None if source == DERIVED_SOURCE else source
+
+
+def _rewrite_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _rewrite_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rewrite_strings(v, fn) for v in value]
+    return value
+
+
+def _rewrite_tool_calls(calls: Any, fn: Callable[[str], str]) -> Any:
+    """OpenAI-style tool calls (dicts, or objects with ``function.arguments``), arguments rewritten."""
+    if not isinstance(calls, list):
+        return _rewrite_strings(calls, fn)
+    out = []
+    for call in calls:
+        if isinstance(call, dict):
+            out.append(_rewrite_strings(call, fn))
+            continue
+        function: Any = getattr(call, "function", None)
+        arguments = getattr(function, "arguments", None)
+        if isinstance(arguments, str) and hasattr(call, "model_copy") and hasattr(function, "model_copy"):
+            call = call.model_copy(update={"function": function.model_copy(update={"arguments": fn(arguments)})})
+        elif arguments is not None:
+            # An object we cannot copy safely: keep it out of memory rather than store it unchecked.
+            call = {"id": getattr(call, "id", None), "withheld": "ctxguard could not check this tool call"}
+        out.append(call)
+    return out
 
 
 def _text(message: ChatMessage) -> str:
@@ -135,13 +170,32 @@ class GuardedChatMemory(BaseMemory):
         return _with_text(message, text, kwargs)
 
     def label(self, message: ChatMessage) -> ChatMessage:
-        """The message as it is stored: redacted text, signed label in ``additional_kwargs``."""
+        """The message as it is stored: redacted text, signed label in ``additional_kwargs``, and an
+        assistant turn's tool-call arguments checked as the model's own output."""
+        message = self._checked_tool_calls(message)
         text, kw = self._admission(message)
         return self._stored(message, self._session.admit(text, **kw))
 
     async def alabel(self, message: ChatMessage) -> ChatMessage:
-        text, kw = self._admission(message)
-        return self._stored(message, await self._session.aadmit(text, **kw))
+        return await asyncio.to_thread(self.label, message)
+
+    def _checked_tool_calls(self, message: ChatMessage) -> ChatMessage:
+        """The arguments of the model's earlier tool calls (``ToolCallBlock`` and OpenAI-style
+        ``additional_kwargs["tool_calls"]``) go back into context with the history, so each string in
+        them is checked as the model's own earlier output (``Session.admit_derived``), as LangChain's
+        middleware and callback check an ``AIMessage``'s tool calls."""
+        if write_source(message) is not None:
+            return message
+
+        def check(text: str) -> str:
+            return self._session.history.admit(text, DERIVED_SOURCE).shown_to_model() if text.strip() else text
+
+        blocks = [b.model_copy(update={"tool_kwargs": _rewrite_strings(b.tool_kwargs, check)})
+                  if isinstance(b, ToolCallBlock) else b for b in message.blocks]
+        kwargs = dict(message.additional_kwargs)
+        if "tool_calls" in kwargs:
+            kwargs["tool_calls"] = _rewrite_tool_calls(kwargs["tool_calls"], check)
+        return message.model_copy(update={"blocks": blocks, "additional_kwargs": kwargs})
 
     def put(self, message: ChatMessage) -> None:
         self.memory.put(self.label(message))

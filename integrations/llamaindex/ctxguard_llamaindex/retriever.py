@@ -19,7 +19,7 @@ Fail closed: a retriever that offers no filter hook is refused at construction w
 may return fewer than k nodes, none at all if the top k belong to someone else). If the store raises
 while searching with the scope filter (a store that does not support IN-filters or nested filters:
 ``SimpleVectorStore`` cannot nest them, which a user's OR-filter needs), the retrieval returns
-no nodes and writes a ``llamaindex_retrieval_refused`` record with the exception's type: the same
+no nodes and writes a ``retrieval_refused`` record with the exception's type: the same
 rule as a check that cannot run in the core, which blocks rather than raises.
 """
 
@@ -39,6 +39,7 @@ from llama_index.core.vector_stores.types import (
 )
 
 from ctxguard import ConfigurationError, Session
+from ctxguard.retrieval import refuse_retrieval
 from ctxguard.scope import Scope
 
 from .postprocessor import DEFAULT_SOURCE, CtxGuardNodePostprocessor
@@ -129,8 +130,7 @@ class GuardedRetriever(BaseRetriever):
         return scoped
 
     def _refused(self, exc: Exception) -> list[NodeWithScore]:
-        self._session.record_event("llamaindex_retrieval_refused", error=type(exc).__name__,
-                                   retriever=type(self._inner).__name__)
+        refuse_retrieval(self._session, exc, type(self._inner).__name__)
         return []
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

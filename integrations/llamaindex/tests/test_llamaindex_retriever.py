@@ -211,7 +211,7 @@ def test_store_that_cannot_apply_the_filter_returns_nothing_and_is_audited(
     guarded = GuardedRetriever(corpus["index"].as_retriever(similarity_top_k=5, filters=either), acme)
     assert guarded.retrieve("globex pricing") == []
     events = [json.loads(line)["event"] for line in audit_path.read_text().splitlines()]
-    refused = [e for e in events if e["type"] == "llamaindex_retrieval_refused" and e["session"] == acme.id]
+    refused = [e for e in events if e["type"] == "retrieval_refused" and e["session"] == acme.id]
     assert refused and refused[-1]["error"] == "ValueError"
 
 
