@@ -275,7 +275,7 @@ def test_constructs_re2_cannot_run_are_refused_so_presidio_runs_the_recognizer(p
 
 
 def test_the_ascii_image_keeps_every_offset_and_each_characters_class() -> None:
-    import ctxguard.detect.pii_fast as pf
+    import ctxguard.detect.ascii_fold as pf
 
     text = "Ménage\u00a0à ٣ \u212a\u200b 1"
     data, lossy = fold(text)
