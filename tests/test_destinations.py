@@ -98,3 +98,14 @@ def test_shape_check_is_linear_on_hostile_values() -> None:
     # Many separators and near-addresses: bounded by the item cap, no backtracking (RE2).
     assert not shaped_as_destinations("a@b," * 200_000)
     assert not shaped_as_destinations("@" * 200_000)
+
+
+def test_destinations_with_no_host_are_not_compared_to_the_domain_allowlist() -> None:
+    """A channel, an IBAN or an account number names no host: the allowlist cannot judge it (the
+    provenance and support checks do), while anything that could be a host still is one."""
+    from ctxguard.flow.links import destination_hosts
+
+    for hostless in ["#ops", "@alice", "DE89 3704 0044 0532 0130 00", "GB29NWBK60161331926819", "123-456-789"]:
+        assert destination_hosts(hostless) == [], hostless
+    for hosted in ["evil.example", "@evil.net", "#ops.evil.net", "intranet"]:
+        assert destination_hosts(hosted), hosted

@@ -225,13 +225,21 @@ def url_findings(
     return out
 
 
+# Destinations with no host: a chat channel or handle, an IBAN, an account or phone number. The domain
+# allowlist cannot apply to them; whether the call may send there is the provenance and support checks'
+# question (a value from injected content, a destination the request did not point to).
+_HOSTLESS = compile_linear(r"(?i)[#@][\w\-]{1,80}|[a-z]{2}[0-9]{2}(?:[ ]?[a-z0-9]){10,32}|[0-9][0-9 \-]{3,40}")
+
+
 def destination_hosts(value: str) -> list[str]:
-    """Hosts a destination value points at: URLs' hosts (WHATWG), e-mail domains, or the bare value."""
+    """Hosts a destination value points at: URLs' hosts (WHATWG), e-mail domains, or the bare value
+    (unless it is a destination with no host: a channel, handle, IBAN or account number)."""
     hosts: list[str] = []
     for m in _URL.finditer(value):
         parsed = parse_host(m.group(0))
         hosts.append(parsed[1] if parsed else "")
     hosts += [_ascii_host(m.group(1)) for m in _EMAIL.finditer(value)]
-    if not hosts and value.strip():
-        hosts.append(value.strip())
+    bare = value.strip()
+    if not hosts and bare and _HOSTLESS.fullmatch(bare) is None:
+        hosts.append(bare)
     return [h.lower() for h in hosts]
