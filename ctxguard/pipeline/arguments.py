@@ -7,7 +7,7 @@ only reach top-level strings would pass a secret nested one level down untouched
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .._unicode import scrub_surrogates
@@ -74,6 +74,18 @@ def keys(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
             yield from keys(v, f"{path}[{i}]")
+
+
+def rewrite_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    """Nested arguments with every string leaf passed through ``fn``; numbers, booleans and keys kept
+    (for adapters rewriting a framework's own copy of a call's arguments)."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, Mapping):
+        return {k: rewrite_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rewrite_strings(v, fn) for v in value]
+    return value
 
 
 def rewrite_args(

@@ -17,6 +17,8 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ChatMessage, ToolMessage
 
+from ctxguard.pipeline.arguments import rewrite_strings
+
 Rewrite = Callable[[str], str]
 
 # Content-block types whose "text" is prose. Any other block with a string ``text`` field is treated
@@ -53,14 +55,8 @@ def rewrite(message: BaseMessage, fn: Rewrite) -> BaseMessage:
 
 
 def rewrite_value(value: Any, fn: Rewrite) -> Any:
-    """Tool-call arguments with every string leaf passed through ``fn``; numbers, booleans, keys kept."""
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, Mapping):
-        return {k: rewrite_value(v, fn) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [rewrite_value(v, fn) for v in value]
-    return value
+    """Tool-call arguments with every string leaf passed through ``fn`` (``ctxguard``'s ``rewrite_strings``)."""
+    return rewrite_strings(value, fn)
 
 
 def _collected(walk: Callable[[Rewrite], object]) -> list[str]:

@@ -53,6 +53,7 @@ from llama_index.core.memory import BaseMemory, Memory
 from ctxguard import Decision, Direction, Label, Session
 from ctxguard.history import DERIVED_SOURCE, source_for_role
 from ctxguard.labels import SIGNATURE_KEY
+from ctxguard.pipeline.arguments import rewrite_strings
 from ctxguard.scope import Scope
 
 from ._keys import label_entries, without_ctxguard_keys
@@ -83,24 +84,14 @@ def write_source(message: ChatMessage) -> str | None:
     return None if source == DERIVED_SOURCE else source
 
 
-def _rewrite_strings(value: Any, fn: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, dict):
-        return {k: _rewrite_strings(v, fn) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_rewrite_strings(v, fn) for v in value]
-    return value
-
-
 def _rewrite_tool_calls(calls: Any, fn: Callable[[str], str]) -> Any:
     """OpenAI-style tool calls (dicts, or objects with ``function.arguments``), arguments rewritten."""
     if not isinstance(calls, list):
-        return _rewrite_strings(calls, fn)
+        return rewrite_strings(calls, fn)
     out = []
     for call in calls:
         if isinstance(call, dict):
-            out.append(_rewrite_strings(call, fn))
+            out.append(rewrite_strings(call, fn))
             continue
         function: Any = getattr(call, "function", None)
         arguments = getattr(function, "arguments", None)
@@ -190,7 +181,7 @@ class GuardedChatMemory(BaseMemory):
         def check(text: str) -> str:
             return self._session.history.admit(text, DERIVED_SOURCE).shown_to_model() if text.strip() else text
 
-        blocks = [b.model_copy(update={"tool_kwargs": _rewrite_strings(b.tool_kwargs, check)})
+        blocks = [b.model_copy(update={"tool_kwargs": rewrite_strings(b.tool_kwargs, check)})
                   if isinstance(b, ToolCallBlock) else b for b in message.blocks]
         kwargs = dict(message.additional_kwargs)
         if "tool_calls" in kwargs:
