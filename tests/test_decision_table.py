@@ -103,3 +103,23 @@ rules:
 """)
     verdict = policy.decisions.decide(facts("provenance:external", tool="send_email"))
     assert (verdict.action, verdict.rule) == (Action.REQUIRE_APPROVAL, "rules.ask-for-external")
+
+
+def test_a_redaction_in_a_bytes_or_number_argument_blocks_rather_than_pass_it_raw() -> None:
+    """Bytes and numbers are read as text, but no edit can be written back into them."""
+    policy = Policy.from_yaml("""
+tools:
+  tools:
+    create_ticket: {class: side_effect}
+redaction:
+  entities:
+    EMAIL_ADDRESS: {into_tool: redact}
+""")
+    with Firewall(policy, audit=AuditLog(None)) as fw, fw.session("alice") as s:
+        as_text = s.check_tool_call("create_ticket", {"body": "mail jane.doe@example.com"})
+        as_bytes = s.check_tool_call("create_ticket", {"body": b"mail jane.doe@example.com"})
+        nested = s.check_tool_call("create_ticket", {"body": {"cc": [b"jane.doe@example.com"]}})
+        clean = s.check_tool_call("create_ticket", {"body": b"nothing to see"})
+    assert as_text.action is Action.REDACT and "jane.doe" not in str(as_text.args)
+    assert as_bytes.blocked and nested.blocked and as_bytes.args == {}
+    assert clean.action is Action.ALLOW and clean.args == {"body": b"nothing to see"}

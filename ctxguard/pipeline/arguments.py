@@ -63,6 +63,16 @@ def flatten(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         yield path, str(value)
 
 
+def non_text_paths(value: Any, path: str = "") -> set[str]:
+    """Paths of the scalar values that are not ``str`` (bytes, numbers, other objects): they are read
+    as text but cannot be rewritten in place, so a redaction there blocks the call instead."""
+    if isinstance(value, Mapping):
+        return {p for k, v in value.items() for p in non_text_paths(v, f"{path}.{k}" if path else str(k))}
+    if isinstance(value, list | tuple):
+        return {p for i, v in enumerate(value) for p in non_text_paths(v, f"{path}[{i}]")}
+    return set() if isinstance(value, str) or value is None else {path}
+
+
 def keys(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """(path, key) for every string key inside nested mappings and sequences of tool arguments."""
     if isinstance(value, Mapping):

@@ -18,8 +18,8 @@ from ..detect.views import concealed_views
 from ..flow.exfil import canary_findings, destination_hosts, host_allowed, url_findings
 from ..policy.compiled import Glob
 from ..policy.schema import ToolClass
-from ..policy.table import SPLIT_DETECTOR, VIEW_DETECTOR
-from .arguments import keys, names_destination, top_name
+from ..policy.table import RAW_VALUE, SPLIT_DETECTOR, VIEW_DETECTOR
+from .arguments import keys, names_destination, non_text_paths, top_name
 from .check import Check
 
 if TYPE_CHECKING:
@@ -101,9 +101,12 @@ def argument_values(session: Session, check: Check) -> None:
     policy, tool = session.policy, check.tool
     tp = policy.tool(tool)
     prefetched = _prefetch(session, [v for _, v in check.values])
+    raw = non_text_paths(check.args)
     for path, value in check.values:
+        # A bytes or number value is read as text, but no edit can reach it (see RAW_VALUE).
+        mark = RAW_VALUE if path in raw else ""
         for f in content_findings(session, value, prefetched):
-            check.findings.append(replace(f, field=path))
+            check.findings.append(replace(f, field=path, detector=f.detector + mark))
         check.findings += url_findings(value, policy.allowed_domains, field=path)
         check.findings += canary_findings(value, policy.canaries, field=path)
         check.findings += concealed_findings(session, value, path)

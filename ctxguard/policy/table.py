@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 VIEW_DETECTOR = "secrets+view:"  # + the view's name
 SPLIT_DETECTOR = "secrets+split"
 UNREDACTABLE = (VIEW_DETECTOR, SPLIT_DETECTOR)
+# Appended to the detector of a finding in an argument value that is not a str (bytes, a number): it
+# was read as text, and an edit cannot be written back into it.
+RAW_VALUE = "+raw"
 
 _CACHE_LIMIT = 8192
 
@@ -112,7 +115,7 @@ def entity_of(kind: str) -> tuple[str, str]:
 
 def editable(facts: Facts) -> bool:
     """Whether an in-place edit can reach the finding's span (see UNREDACTABLE)."""
-    return not facts.detector.startswith(UNREDACTABLE) and not facts.detector.endswith("+key")
+    return not facts.detector.startswith(UNREDACTABLE) and not facts.detector.endswith(("+key", RAW_VALUE))
 
 
 _ARG_RULE = {"args:max_length": "max_length", "args:denied": "deny", "args:not_allowed": "allow",
