@@ -7,7 +7,7 @@ safe to log, print or put in an exception.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from types import MappingProxyType
@@ -117,6 +117,13 @@ class Ruling:
 def refusal(what: str, reason: str) -> str:
     """The one refusal sentence every adapter shows: "ctxguard blocked this <what>: <reason>"."""
     return f"ctxguard blocked this {what}: {reason}"
+
+
+def first_refused(decisions: Iterable[Decision]) -> Decision | None:
+    """The first decision that does not let its content through, or None: how several checks of one
+    thing (the texts of one message, one tool result's admission and its output check) combine. One
+    refusal withholds the whole."""
+    return next((d for d in decisions if not d.allowed), None)
 
 
 def _freeze(args: Mapping[str, Any] | None) -> Mapping[str, Any] | None:

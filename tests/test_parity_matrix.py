@@ -187,7 +187,8 @@ def test_an_exfiltrating_final_answer_is_refused_alike(fw: Firewall) -> None:
 
 
 def approval_case(adapter: str, s: Session) -> str:
-    """A tool that always needs approval, with no approver configured."""
+    """A tool that always needs approval, with no approver configured: what the model is told, and
+    whether the tool ran."""
     ran: list[str] = []
 
     def delete_file(path: str) -> str:
@@ -195,27 +196,32 @@ def approval_case(adapter: str, s: Session) -> str:
         ran.append(path)
         return "deleted"
 
+    told = ""
     if adapter == "llamaindex":
-        guard_tool(FunctionTool.from_defaults(fn=delete_file, name="delete_file"), s).call(path="/tmp/report.txt")
+        told = str(guard_tool(FunctionTool.from_defaults(fn=delete_file, name="delete_file"), s).call(
+            path="/tmp/report.txt").content)
     elif adapter == "middleware":
         model = ScriptedChatModel(replies=[
             AIMessage("", tool_calls=[{"name": "delete_file", "args": {"path": "/tmp/report.txt"}, "id": "c1"}]),
             AIMessage("Done.")])
-        create_agent(model, tools=[lc_tool(delete_file)],
-                     middleware=[CtxGuardMiddleware(s, interrupt_on_approval=False)]).invoke(
+        result = create_agent(model, tools=[lc_tool(delete_file)],
+                              middleware=[CtxGuardMiddleware(s, interrupt_on_approval=False)]).invoke(
             {"messages": [HumanMessage("Delete /tmp/report.txt.")]})
+        told = next(str(m.content) for m in result["messages"] if isinstance(m, ToolMessage))
     else:
         try:
             lc_tool(delete_file).invoke({"path": "/tmp/report.txt"}, config={"callbacks": [CtxGuardCallbackHandler(s)]})
-        except Blocked:
-            pass
-    return "ran" if ran else ""
+        except Blocked as exc:
+            told = exc.decision.refusal()
+    return ("ran " if ran else "") + told
 
 
 def test_approval_without_an_approver_blocks_alike(fw: Firewall) -> None:
     runs = run_case(fw, approval_case)
-    for adapter, (s, ran) in runs.items():
-        assert ran == "", f"{adapter} ran the tool"
+    told = {adapter: shown for adapter, (_, shown) in runs.items()}
+    assert len(set(told.values())) == 1, told  # the same refusal sentence, and no tool ran
+    assert told["middleware"].startswith("ctxguard blocked this call: ")
+    for adapter, (s, _) in runs.items():
         approvals = [r["event"] for r in fw.audit.records
                      if r["event"].get("session") == s.id and r["event"]["type"] == "approval"]
         assert [(a["decision"]["action"], a["decision"]["rule"]) for a in approvals] == [

