@@ -1,4 +1,4 @@
-"""The ``ctxguard`` command: scan, policy check/schema/default, audit verify, demo.
+"""The ``ctxguard`` command: scan, policy check/schema/default, audit verify/report, demo.
 
 Exit codes are part of the interface, so scripts can rely on them:
 
@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("file")
     ver.add_argument("--key-env", default="CTXGUARD_AUDIT_KEY", help="variable holding the HMAC key, if keyed")
     ver.add_argument("--no-head", action="store_true", help="accept a log without its .head file")
+    rep = asub.add_parser("report", help="write an HTML page: integrity, decisions by rule, tool, source and "
+                                         "time, and shadow mode's would-have-blocked list")
+    rep.add_argument("file")
+    rep.add_argument("--out", default="ctxguard-audit-report.html", help="where to write the page")
+    rep.add_argument("--key-env", default="CTXGUARD_AUDIT_KEY", help="variable holding the HMAC key, if keyed")
+    rep.add_argument("--no-head", action="store_true", help="accept a log without its .head file")
 
     demo = sub.add_parser("demo", help="run a scripted agent session offline and show what ctxguard does")
     demo.add_argument("--audit", help="keep the demo's audit log at this path (default: a temporary file)")
@@ -228,6 +234,18 @@ def _policy(args: argparse.Namespace) -> int:
 # ---- audit ------------------------------------------------------------------------------------------------
 def _audit(args: argparse.Namespace) -> int:
     key_value = os.environ.get(args.key_env)
+    if args.audit_command == "report":
+        from .audit_report import report as html_report
+
+        try:
+            page = html_report(args.file, key=key_value.encode("utf-8") if key_value else None,
+                          require_head=not args.no_head)
+        except FileNotFoundError:
+            print(f"ctxguard: no such audit log: {args.file}", file=sys.stderr)
+            return EXIT_USAGE
+        Path(args.out).write_text(page, encoding="utf-8")
+        print(f"wrote {args.out}")
+        return EXIT_OK
     try:
         report = verify(args.file, key=key_value.encode("utf-8") if key_value else None,
                         require_head=not args.no_head)
