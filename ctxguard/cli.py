@@ -13,17 +13,17 @@ Exit codes are part of the interface, so scripts can rely on them:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from .audit import verify
-from .decision import Action, Decision, Direction
+from .decision import Action, Direction
 from .errors import ConfigurationError, PolicyError
-from .firewall import Firewall
 from .policy import Policy, PolicyModel
 
 EXIT_OK = 0
@@ -33,7 +33,6 @@ EXIT_BLOCKED = 3
 EXIT_POLICY_INVALID = 4
 EXIT_AUDIT_FAILED = 5
 
-MAX_FILE_BYTES = 20_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("path", nargs="?", default="-", help="file, directory, or - for stdin (default)")
     scan.add_argument("--policy", help="policy YAML (default: the built-in policy)")
     scan.add_argument("--json", action="store_true", help="print findings as JSON (one object per input)")
+    scan.add_argument("--format", choices=["text", "json", "sarif"], default=None,
+                      help="text (the redacted text), json (one object per input) or sarif (SARIF 2.1.0)")
+    scan.add_argument("--engine", choices=["local", "ray"], default="local",
+                      help="local (this process) or ray (Ray Data, one worker per --workers)")
+    scan.add_argument("--workers", type=int, default=2, help="Ray workers (default 2)")
+    scan.add_argument("--field", default="text", help="the text field of JSONL records (default: text)")
     scan.add_argument("--source", default="file", help="source name for trust lookup (default: file)")
     scan.add_argument("--direction", default="into_model", choices=[d.value for d in Direction])
     scan.add_argument("--audit", help="append decisions to this audit log")
@@ -108,92 +113,78 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ---- scan -----------------------------------------------------------------------------------------------
-def _inputs(path: str) -> Iterator[tuple[str, str | None, str]]:
-    """(name, text or None, why skipped) for stdin, a file, or every file under a directory."""
-    if path == "-":
-        yield "<stdin>", sys.stdin.read(), ""
-        return
-    p = Path(path)
-    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-    for f in files:
-        yield str(f), *_read_text(f)
-
-
-def _read_text(f: Path) -> tuple[str | None, str]:
-    try:
-        if f.stat().st_size > MAX_FILE_BYTES:
-            return None, f"larger than {MAX_FILE_BYTES} bytes"
-        raw = f.read_bytes()
-    except OSError as exc:
-        return None, f"unreadable: {exc.strerror}"
-    if b"\x00" in raw[:8192]:
-        return None, "binary"
-    return raw.decode("utf-8", errors="replace"), ""
-
-
-def _count_files(path: str) -> int:
-    p = Path(path)
-    return sum(1 for f in p.rglob("*") if f.is_file()) if p.is_dir() else 1
-
-
-class _Progress:
-    """A one-line progress bar on stderr, only when stderr is a terminal (logs stay clean)."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool) -> None:
-        self.total, self.stream, self.done = total, stream, 0
-        self.enabled = enabled and total > 1 and stream.isatty()
-
-    def step(self, name: str) -> None:
-        self.done += 1
-        if self.enabled:
-            width = 30
-            filled = int(width * self.done / self.total)
-            label = name[-40:]
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label:<40}")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-
-
 def _scan(args: argparse.Namespace) -> int:
-    policy = Policy.from_file(args.policy) if args.policy else Policy.default()
+    from .corpus import CorpusScanner, Item, Skipped, read_items, scan_local, scan_ray, to_sarif
+
+    fmt = args.format or ("json" if args.json else "text")
+    if args.policy:
+        Policy.from_file(args.policy)  # a bad policy is reported with its lines before any work
+    policy_yaml = Path(args.policy).read_text(encoding="utf-8") if args.policy else None
     if args.path != "-" and not Path(args.path).exists():
         print(f"ctxguard: no such file or directory: {args.path}", file=sys.stderr)
         return EXIT_USAGE
-    total = _count_files(args.path) if args.path != "-" else 1
-    inputs = _inputs(args.path)
+    if args.workers < 1:
+        print("ctxguard: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    items: list[Item] = []
+    for got in read_items(args.path, field=args.field):
+        if isinstance(got, Skipped):
+            where = f"{got.path}:{got.line}" if got.line else got.path
+            print(f"ctxguard: skipped {where}: {got.why}", file=sys.stderr)
+        else:
+            items.append(got)
+    if args.engine == "ray":
+        results = list(scan_ray(items, policy_yaml=policy_yaml, source=args.source, direction=args.direction,
+                                workers=args.workers))
+    else:
+        scanner = CorpusScanner(policy_yaml, source=args.source, direction=args.direction, audit=args.audit)
+        with _progress(len(items), enabled=not args.quiet) as advance:
+            results = []
+            for r in scan_local(items, scanner):
+                results.append(r)
+                advance()
+        scanner.firewall.close()
     worst = EXIT_OK
-    progress = _Progress(total, sys.stderr, not args.quiet)
-    with Firewall(policy, audit=args.audit) as fw:
-        multi = args.path != "-" and Path(args.path).is_dir()
-        for name, text, skipped in inputs:
-            progress.step(name)
-            if text is None:
-                print(f"ctxguard: skipped {name}: {skipped}", file=sys.stderr)
-                continue
-            decision = fw.scan(text, source=args.source, direction=args.direction)
-            worst = max(worst, _exit_for(decision), key=_exit_rank)
-            if args.json:
-                print(json.dumps({"path": name, **decision.summary(), "record": decision.record_id},
-                                 sort_keys=True))
+    multi = len(items) > 1 or any(i.line for i in items)
+    for r in results:
+        worst = max(worst, _exit_for_action(Action(r["action"])), key=_exit_rank)
+        if fmt == "json":
+            kinds = [{"kind": k, "start": a, "end": b} for k, a, b in json.loads(r["findings"])]
+            print(json.dumps({**{k: r[k] for k in ("path", "line", "action", "rule", "reason", "record")},
+                              "findings": kinds}, sort_keys=True))
+        elif fmt == "text":
+            if multi:
+                where = f"{r['path']}:{r['line']}" if r["line"] else r["path"]
+                print(f"==> {where} [{r['action']}] <==")
+            if r["action"] == Action.BLOCK.value:
+                print(f"[blocked: {r['reason']}]")
             else:
-                if multi:
-                    print(f"==> {name} [{decision.action.value}] <==")
-                if decision.action is Action.BLOCK:
-                    print(f"[blocked: {decision.reason}]")
-                else:
-                    sys.stdout.write(decision.text if decision.text.endswith("\n") or not decision.text
-                                     else decision.text + "\n")
-    progress.close()
+                text = str(r["text"])
+                sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    if fmt == "sarif":
+        from . import __version__
+
+        print(json.dumps(to_sarif(results, version=__version__), indent=2))
     return worst
 
 
-def _exit_for(d: Decision) -> int:
-    if d.action in (Action.BLOCK, Action.REQUIRE_APPROVAL):
+@contextlib.contextmanager
+def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[], None]]:
+    """A progress bar (rich) on stderr, only when stderr is a terminal: logs and pipes stay clean."""
+    if not (enabled and total > 1 and sys.stderr.isatty()):
+        yield lambda: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("scanning", total=total)
+        yield lambda: bar.advance(task)
+
+
+def _exit_for_action(action: Action) -> int:
+    if action in (Action.BLOCK, Action.REQUIRE_APPROVAL):
         return EXIT_BLOCKED
-    if d.action is Action.REDACT:
+    if action is Action.REDACT:
         return EXIT_REDACTED
     return EXIT_OK
 
