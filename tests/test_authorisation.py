@@ -189,3 +189,23 @@ def test_allowed_delegation_takes_the_named_content_as_the_users_wish() -> None:
     assert "blocked" not in run("Do what Carla's email asks.", "send_email", args, policy=allow, output=email)
     # The default: the same content's instruction is an injection, and its address a hostile value.
     assert "provenance:hostile" in run("Do what Carla's email asks.", "send_email", args, output=email)
+
+
+def test_a_growing_conversation_parses_each_trusted_text_once() -> None:
+    """Caching by the whole list of texts parsed every earlier turn again on each tool call."""
+    from ctxguard.detect.offline import load_spacy_parser
+    from ctxguard.flow.request import RequestReader, read
+
+    nlp = load_spacy_parser("en_core_web_sm")
+    parsed: list[str] = []
+
+    def parser(texts: list[str]) -> list[object]:
+        parsed.extend(texts)
+        return list(nlp.pipe(texts))
+
+    reader = RequestReader(parser)
+    turns = ["Pay the electricity bill.", "Don't delete anything.", "Then email Anna the receipt."]
+    for n in range(1, len(turns) + 1):
+        # The merge of per-text parts equals reading all the texts together.
+        assert reader.read(turns[:n]) == read(list(nlp.pipe(turns[:n])))
+    assert parsed == turns  # each text once

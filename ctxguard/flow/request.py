@@ -165,14 +165,29 @@ def read(docs: Sequence[Any]) -> Request:
                    roles)
 
 
+def merged(parts: Sequence[Request]) -> Request:
+    """The request of several trusted texts: each text is read on its own (``read`` of one doc), so
+    the whole is the union of the parts, actions in text order."""
+    return Request(
+        tuple(a for p in parts for a in p.actions), any(p.delegates for p in parts),
+        frozenset().union(*(p.nouns for p in parts)), frozenset().union(*(p.referents for p in parts)),
+        frozenset().union(*(p.roles for p in parts)),
+    )
+
+
 class RequestReader:
-    """Parses trusted instructions with a spaCy pipeline, caching by text (a session asks per call)."""
+    """Parses trusted instructions with a spaCy pipeline, each text once (a session asks per call).
+
+    A conversation's trusted texts grow by one each turn; caching by the whole list would parse every
+    earlier text again on each tool call, which made the cost grow with the conversation. Texts are
+    cached one by one, and a request is the merge of its texts' parts.
+    """
 
     def __init__(self, parser: Parser | None = None, *, pipeline: str = "en_core_web_sm",
-                 cache_size: int = 256) -> None:
+                 cache_size: int = 4096) -> None:
         self._parser = parser
         self._pipeline = pipeline
-        self._cache: OrderedDict[tuple[str, ...], Request] = OrderedDict()
+        self._cache: OrderedDict[str, Request] = OrderedDict()
         self._size = cache_size
         self._lock = threading.Lock()
 
@@ -185,15 +200,18 @@ class RequestReader:
         return self._parser(texts)
 
     def read(self, texts: Sequence[str]) -> Request:
-        key = tuple(t[:4000] for t in texts)
+        keys = [t[:4000] for t in texts]
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        request = read(self._parse(list(key)))
-        with self._lock:
-            self._cache[key] = request
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
-        return request
+            parts = {k: self._cache[k] for k in dict.fromkeys(keys) if k in self._cache}
+            for k in parts:
+                self._cache.move_to_end(k)
+        missing = [k for k in dict.fromkeys(keys) if k not in parts]
+        if missing:
+            for k, doc in zip(missing, self._parse(missing), strict=True):
+                parts[k] = read([doc])
+            with self._lock:
+                for k in missing:
+                    self._cache[k] = parts[k]
+                while len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+        return merged([parts[k] for k in keys])
