@@ -319,7 +319,7 @@ def test_hyperscan_covers_the_whole_table_when_installed() -> None:
 
 
 def test_without_hyperscan_the_detector_falls_back_to_re2(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sec, "_load_hyperscan", lambda: None)
+    monkeypatch.setattr(sec, "load_hyperscan", lambda: None)
     scanner = sec._Scanner(CATALOGUE, "auto", False)
     assert scanner.engine == "re2"
     text = f"key {GITHUB} and {AWS_ID}"
@@ -492,3 +492,16 @@ def test_secrets_recognizer_class_is_importable_by_name() -> None:
     from ctxguard.detect.secrets import SecretsRecognizer  # type: ignore[attr-defined]
 
     assert isinstance(build_recognizers()[0], SecretsRecognizer)
+
+
+def test_secrets_and_pii_prefilters_are_one_shared_hyperscan_component() -> None:
+    """Both detectors' Hyperscan pass is ctxguard.detect.hyperscan_set.HyperscanSet (one compile
+    with per-expression fallback, one scratch per thread)."""
+    pytest.importorskip("hyperscan")
+    from ctxguard.detect.hyperscan_set import HyperscanSet
+    from ctxguard.detect.pii_fast import FastPiiDetector
+
+    pii = FastPiiDetector(model="en_core_web_sm", entities=["EMAIL_ADDRESS", "CREDIT_CARD"])
+    assert [f.kind for f in pii.detect("write to jane.doe@example.com")] == ["pii:EMAIL_ADDRESS"]  # built on use
+    assert isinstance(DETECTOR._scanner._set, HyperscanSet)
+    assert isinstance(pii._prefilter._set, HyperscanSet)  # type: ignore[union-attr]

@@ -3,9 +3,9 @@ large texts)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+from .hyperscan_set import HyperscanSet, load_hyperscan
 from .pii_plans import _PHONE_RUN, _RecognizerPlan
 
 _PREFILTER_MAX = 64 << 10  # longer texts are checked segment by segment
@@ -25,20 +25,18 @@ class _Prefilter:
 
     Compiled in Hyperscan's prefilter mode, each expression matches a superset of what its RE2
     pattern matches, so a recognizer left out cannot have matched. Hyperscan is optional: without
-    it (or for a pattern it cannot take) every pattern simply runs.
+    it (or for a pattern it cannot take) every pattern simply runs. The database is the shared
+    ``HyperscanSet`` the secrets detector also uses.
     """
 
-    def __init__(self, hs: Any, db: Any, always: frozenset[int]) -> None:
-        self._hs = hs
-        self._db = db
+    def __init__(self, patterns: HyperscanSet, always: frozenset[int]) -> None:
+        self._set = patterns
         self._always = always
-        self._local = threading.local()
 
     @classmethod
     def build(cls, plans: list[_RecognizerPlan], phone: bool) -> _Prefilter | None:
-        try:
-            import hyperscan as hs
-        except ImportError:
+        hs = load_hyperscan()
+        if hs is None:
             return None
         exprs: list[bytes] = []
         ids: list[int] = []
@@ -59,27 +57,11 @@ class _Prefilter:
             exprs.append(_PHONE_RUN.encode())
             ids.append(_PHONE_ID)
             flags.append(base)
-
-        def compile_db(keep: list[int]) -> Any:
-            db = hs.Database(mode=hs.HS_MODE_BLOCK)
-            db.compile(expressions=[exprs[k] for k in keep], ids=[ids[k] for k in keep], elements=len(keep),
-                       flags=[flags[k] for k in keep])
-            return db
-
-        try:
-            db = compile_db(list(range(len(exprs)))) if exprs else None
-        except hs.error:  # some expression is beyond Hyperscan: find which, and let RE2 run those
-            keep = []
-            for k in range(len(exprs)):
-                try:
-                    compile_db([k])
-                    keep.append(k)
-                except hs.error:
-                    always.add(ids[k])
-            db = compile_db(keep) if keep else None
-        if db is None or _PHONE_ID in always:
+        patterns = HyperscanSet.build(hs, exprs, ids, [(f,) for f in flags])
+        # An expression Hyperscan cannot take leaves its recognizer to RE2 on every text.
+        if patterns is None or _PHONE_ID in patterns.left_out:
             return None
-        return cls(hs, db, frozenset(always))
+        return cls(patterns, frozenset(always | patterns.left_out))
 
     def regions(self, data: bytes) -> dict[int, list[tuple[int, int]]]:
         """For each recognizer (and the phone run), the stretches of ``data`` where it can match.
@@ -106,13 +88,10 @@ class _Prefilter:
         return out
 
     def present(self, data: bytes) -> set[int]:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = self._hs.Scratch(self._db)
         found = set(self._always)
 
         def on_match(rule: int, _start: int, _end: int, _flags: int, _ctx: Any) -> None:
             found.add(rule)
 
-        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        self._set.scan(data, on_match)
         return found

@@ -29,7 +29,6 @@ row here and its true and false examples in ``tests/test_secrets.py``.
 from __future__ import annotations
 
 import importlib
-import threading
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from .._patterns import compile_linear
 from ..decision import Finding
 from ..errors import ConfigurationError
 from . import validators as v
+from .hyperscan_set import HyperscanSet, load_hyperscan
 
 ENTITY_PREFIX = "SECRET_"
 
@@ -336,13 +336,6 @@ def _escape(literal: str) -> str:
     return "".join("\\" + c if not c.isalnum() else c for c in literal)
 
 
-def _load_hyperscan() -> Any:
-    try:
-        return importlib.import_module("hyperscan")
-    except ImportError:
-        return None
-
-
 class _Scanner:
     """The compiled table: Hyperscan prefilter (when available) plus RE2 confirmation."""
 
@@ -351,62 +344,28 @@ class _Scanner:
             raise ConfigurationError(f"unknown secrets engine {engine!r}: auto, hyperscan or re2")
         self.rules = _compile_rules(catalogue)
         self.placeholders = placeholders
-        self._hs: Any = _load_hyperscan() if engine != "re2" else None
-        if engine == "hyperscan" and self._hs is None:
+        hs: Any = load_hyperscan() if engine != "re2" else None
+        if engine == "hyperscan" and hs is None:
             raise ConfigurationError("secrets engine 'hyperscan' requested but the hyperscan module is not installed")
-        self._db: Any = None
-        self._local = threading.local()
+        self._set: HyperscanSet | None = None
         self.full_scan: list[int] = list(range(len(self.rules)))  # rules Hyperscan does not cover
-        if self._hs is not None:
-            self._build_database()
+        if hs is not None:
+            # Exact where Hyperscan takes the expression, else its PREFILTER approximation (a superset,
+            # which RE2 then confirms), else left to the whole-text RE2 pass.
+            exprs = [(rule.row.trigger or rule.regex.pattern).encode("utf-8") for rule in self.rules]
+            self._set = HyperscanSet.build(hs, exprs, list(range(len(exprs))),
+                                           [(0, hs.HS_FLAG_PREFILTER)] * len(exprs))
+            self.full_scan = sorted(self._set.left_out) if self._set is not None else self.full_scan
 
     @property
     def engine(self) -> str:
-        return "hyperscan" if self._db is not None else "re2"
-
-    def _build_database(self) -> None:
-        hs = self._hs
-        exprs = [(rule.row.trigger or rule.regex.pattern).encode("utf-8") for rule in self.rules]
-        flags = [0] * len(exprs)
-        try:
-            self._db = self._compile(exprs, flags)
-            self.full_scan = []
-            return
-        except hs.error:
-            pass
-        # Some expression is beyond Hyperscan: probe each, approximating with PREFILTER (a superset,
-        # which RE2 then confirms) or leaving the rule to the whole-text RE2 pass.
-        keep: list[int] = []
-        for i, expr in enumerate(exprs):
-            for flag in (0, hs.HS_FLAG_PREFILTER):
-                try:
-                    self._compile([expr], [flag])
-                except hs.error:
-                    continue
-                flags[i] = flag
-                keep.append(i)
-                break
-        self.full_scan = [i for i in range(len(exprs)) if i not in set(keep)]
-        if keep:
-            self._db = self._compile([exprs[i] for i in keep], [flags[i] for i in keep], keep)
-
-    def _compile(self, exprs: list[bytes], flags: list[int], ids: list[int] | None = None) -> Any:
-        db = self._hs.Database(mode=self._hs.HS_MODE_BLOCK)
-        db.compile(expressions=exprs, ids=ids if ids is not None else list(range(len(exprs))),
-                   elements=len(exprs), flags=flags)
-        return db
-
-    def _scratch(self) -> Any:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = self._hs.Scratch(self._db)
-        return scratch
+        return "hyperscan" if self._set is not None else "re2"
 
     # ---- scanning -------------------------------------------------------------------------------
     def scan(self, data: bytes) -> list[tuple[int, int, SecretType]]:
         """Confirmed, non-overlapping secrets in ``data`` as (byte start, byte end, row)."""
         found: list[tuple[int, int, SecretType]] = []
-        windows = self._candidate_windows(data) if self._db is not None else None
+        windows = self._candidate_windows(data) if self._set is not None else None
         if windows is None:  # no Hyperscan, or too many candidates: every rule over the whole text
             windows = {i: [(0, len(data))] for i in range(len(self.rules))}
         else:
@@ -429,9 +388,8 @@ class _Scanner:
             hits.append((rule_id, end))
             return len(hits) > limit
 
-        try:
-            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        except self._hs.ScanTerminated:
+        assert self._set is not None
+        if not self._set.scan(data, on_match):
             return None
         windows: dict[int, list[tuple[int, int]]] = {}
         n = len(data)
