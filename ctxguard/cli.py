@@ -225,24 +225,21 @@ def _policy(args: argparse.Namespace) -> int:
 # ---- audit ------------------------------------------------------------------------------------------------
 def _audit(args: argparse.Namespace) -> int:
     key_value = os.environ.get(args.key_env)
-    if args.audit_command == "report":
-        from .audit_report import report as html_report
-
-        try:
-            page = html_report(args.file, key=key_value.encode("utf-8") if key_value else None,
-                          require_head=not args.no_head)
-        except FileNotFoundError:
-            print(f"ctxguard: no such audit log: {args.file}", file=sys.stderr)
-            return EXIT_USAGE
-        Path(args.out).write_text(page, encoding="utf-8")
-        print(f"wrote {args.out}")
-        return EXIT_OK
+    key = key_value.encode("utf-8") if key_value else None
     try:
-        report = verify(args.file, key=key_value.encode("utf-8") if key_value else None,
-                        require_head=not args.no_head)
+        if args.audit_command == "report":
+            from .audit_report import report as html_report
+
+            page = html_report(args.file, key=key, require_head=not args.no_head)
+        else:
+            report = verify(args.file, key=key, require_head=not args.no_head)
     except FileNotFoundError:
         print(f"ctxguard: no such audit log: {args.file}", file=sys.stderr)
         return EXIT_USAGE
+    if args.audit_command == "report":
+        Path(args.out).write_text(page, encoding="utf-8")
+        print(f"wrote {args.out}")
+        return EXIT_OK
     print(report, file=sys.stdout if report.ok else sys.stderr)
     return EXIT_OK if report.ok else EXIT_AUDIT_FAILED
 

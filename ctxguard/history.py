@@ -81,20 +81,10 @@ class History:
             self._seen.setdefault(key, decision)
             return self._seen[key]
 
-    def admit_message(self, role: str, text: str, *, name: str = "", tool_sources: Mapping[str, str] | None = None,
-                      metadata: Mapping[str, Any] | None = None) -> Decision:
-        """``admit`` with the source the role implies (``source_for_role``)."""
-        return self.admit(text, source_for_role(role, name=name, tool_sources=tool_sources), metadata=metadata)
-
     def seen(self, text: str, source: str, metadata: Mapping[str, Any] | None = None) -> Decision | None:
         """The decision already made for this message version, if any."""
         with self._lock:
             return self._seen.get(self._key(text, source, metadata))
-
-    def forget(self) -> None:
-        """Drop the remembered decisions (a memory that was cleared is read afresh)."""
-        with self._lock:
-            self._seen.clear()
 
     @staticmethod
     def _key(text: str, source: str, metadata: Mapping[str, Any] | None) -> str:

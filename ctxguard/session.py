@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import approvals
 from ._patterns import compile_linear
 from .approvals import ApprovalResult, Approver
+from .audit import log_safe_decision, log_safe_source
 from .decision import Action, Decision, Direction
 from .errors import Blocked
 from .flow.authorisation import Authoriser
@@ -278,8 +279,6 @@ class Session:
 
     def _amend(self, decision: Decision, action: Action, reason: str, rule: str) -> Decision:
         """An approval's outcome, as its own audit record pointing at the decision it settles."""
-        from .audit import log_safe_decision, log_safe_source
-
         new = replace(decision, action=action, reason=reason, rule=rule,
                       args=decision.args if action is not Action.BLOCK else {})
         summary = log_safe_decision(new.summary(), self.content_hmac)

@@ -91,32 +91,20 @@ class _Work:
 # text, '\x7f', '\x0c' and '_' stand in for the non-ASCII punctuation, spaces and letters it also
 # accepts (fullwidth forms, dashes, ideographic space), so a run here is never narrower than its.
 _PHONE_CHARS = r"0-9 \-xX().\[\]/~+_\x0c\x7f"
-
-
 _PHONE_RUN = rf"[{_PHONE_CHARS}]*[0-9][{_PHONE_CHARS}]*"
 
 
 # What can join a number to its extension: blanks, commas, a short keyword, ':' or '.', blanks, '-'.
 _PHONE_EXTENSION_GAP = r"[\t ,;\x0c]*(?:[A-Za-z_\x7f#~=]{1,12})?[:.=\x7f]?[\t ,\x0c\-]*"
-
-
 _NOT_DIGITS = bytes(b for b in range(256) if not 48 <= b <= 57)
-
-
 _PHONE_GROUP_MAX = 4000  # a longer group (pathological input) is read in pieces of this size
-
-
 _PHONE_NUMBER_BLOCKS = 21  # phonenumbers' candidates: one digit block and up to 20 more
-
-
 _PHONE_EXTENSION_MAX = 48  # after the last block: an extension ("ext." and digits) and a ":ss" tail
 
 
 # python-phonenumbers stops after 65,535 candidates per text and region (its ``max_tries``), and so
 # does stock Presidio; here the same bound applies to the number of (piece, region) readings.
 _PHONE_BUDGET = 65_535
-
-
 _SPACY_RUN_MAX = 128  # longest run without a space handed to spaCy's tokenizer (see _tokenizable)
 
 

@@ -9,14 +9,8 @@ from .hyperscan_set import HyperscanSet, load_hyperscan
 from .pii_plans import _PHONE_RUN, _RecognizerPlan
 
 _PREFILTER_MAX = 64 << 10  # longer texts are checked segment by segment
-
-
 _SEGMENT = 16 << 10
-
-
 _PREFILTER_PATTERN_MAX = 2000
-
-
 _PHONE_ID = 1 << 20  # the prefilter id of the phone-number run pattern
 
 

@@ -27,8 +27,6 @@ class Translation:
 
 
 _UNSUPPORTED_GROUPS = ("(?>", "(?|", "(?(", "(?&", "(?R", "(?P=", "(?P>", "(?'")
-
-
 _SPACE_CLASS = r"\t-\r "  # the regex module's ASCII \s; RE2's \s lacks \v
 
 

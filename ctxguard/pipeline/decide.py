@@ -40,12 +40,12 @@ def decide(session: Session, check: Check) -> None:
     check.action = Action.most_severe(actions)
     injected = any(r.kind == "injection" for r in check.rulings)
     check.decided_label = label.evolve(trust=policy.model.trust.flagged) if injected else label
-    top = max(range(len(check.rulings)), key=lambda i: check.rulings[i].action.severity, default=None)
-    top_ruling = check.rulings[top] if top is not None else None
-    if whole and (top_ruling is None or whole.action.severity >= top_ruling.action.severity):
+    # The reason names the most severe finding (or whole-check rule); never a value.
+    top = max(zip(check.rulings, check.verdicts, strict=True), key=lambda rv: rv[0].action.severity, default=None)
+    if whole and (top is None or whole.action.severity >= top[0].action.severity):
         check.rule, check.reason = whole.rule, whole.reason
-    elif top is not None and top_ruling is not None and top_ruling.action is not Action.ALLOW:
-        check.rule, check.reason = top_ruling.rule, _reason(top_ruling, check.verdicts[top])
+    elif top is not None and top[0].action is not Action.ALLOW:
+        check.rule, check.reason = top[0].rule, _reason(*top)
     elif injected:
         check.rule, check.reason = "detection.injection.on_detect", "possible prompt injection: marked, trust lowered"
     else:

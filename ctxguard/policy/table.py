@@ -127,8 +127,8 @@ class DecisionTable:
 
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
-        self.entries: tuple[Entry, ...] = (*self._user_entries(policy), *self._builtin_entries(policy))
         self._builtins = self._builtin_entries(policy)
+        self.entries: tuple[Entry, ...] = (*self._user_entries(policy), *self._builtins)
         self._cache: dict[Facts, Verdict] = {}
         self._whole_cache: dict[tuple[Direction, str, str, str, ToolClass | None], Verdict | None] = {}
 

@@ -34,7 +34,7 @@ def rewrite(message: BaseMessage, fn: Rewrite) -> BaseMessage:
     """A copy of ``message`` with every text passed through ``fn`` (in a fixed order)."""
     update: dict[str, Any] = {"content": _rewrite_content(message.content, fn)}
     if isinstance(message, AIMessage) and (message.tool_calls or message.invalid_tool_calls):
-        calls = [{**tc, "args": rewrite_value(tc.get("args") or {}, fn)} for tc in message.tool_calls]
+        calls = [{**tc, "args": rewrite_strings(tc.get("args") or {}, fn)} for tc in message.tool_calls]
         update["tool_calls"] = calls
         update["invalid_tool_calls"] = [{**tc, "args": _rewrite_raw(tc.get("args"), fn)}
                                         for tc in message.invalid_tool_calls]
@@ -52,11 +52,6 @@ def rewrite(message: BaseMessage, fn: Rewrite) -> BaseMessage:
         legacy["arguments"] = _rewrite_raw(legacy.get("arguments"), fn)
         update["additional_kwargs"] = {**message.additional_kwargs, "function_call": legacy}
     return message.model_copy(update=update)
-
-
-def rewrite_value(value: Any, fn: Rewrite) -> Any:
-    """Tool-call arguments with every string leaf passed through ``fn`` (``ctxguard``'s ``rewrite_strings``)."""
-    return rewrite_strings(value, fn)
 
 
 def _collected(walk: Callable[[Rewrite], object]) -> list[str]:
@@ -172,7 +167,7 @@ def _rewrite_nested(block: dict[Any, Any], fn: Rewrite) -> dict[Any, Any]:
     if isinstance(out.get("content"), str | list):
         out["content"] = _rewrite_content(out["content"], fn)
     if "json" in out:
-        out["json"] = rewrite_value(out["json"], fn)
+        out["json"] = rewrite_strings(out["json"], fn)
     if isinstance(out.get("output"), str):
         out["output"] = fn(out["output"])
     return out
@@ -200,4 +195,4 @@ def _tool_block(block: str | dict[Any, Any], args_by_id: dict[Any, Any]) -> str 
     return out
 
 
-__all__ = ["content_text", "content_texts", "key", "reasoning_texts", "rewrite", "rewrite_value", "substitute", "texts"]
+__all__ = ["content_text", "content_texts", "key", "reasoning_texts", "rewrite", "substitute", "texts"]
