@@ -43,15 +43,16 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import IO, Any, Final, Literal
+from typing import IO, Any, Final, Literal, Protocol
 
 from ._patterns import compile_linear
 from .errors import IntegrityError
 
-__all__ = ["GENESIS", "AuditLog", "Problem", "ProblemKind", "VerifyReport", "verify"]
+__all__ = ["GENESIS", "AuditLog", "AuditWriter", "Problem", "ProblemKind", "VerifyReport", "encode_record", "verify",
+           "verify_lines"]
 
 GENESIS: Final = "0" * 64
 RECENT_RECORDS_KEPT: Final = 10_000
@@ -142,7 +143,7 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
-def _check_key(key: bytes | None) -> bytes | None:
+def check_key(key: bytes | None) -> bytes | None:
     """An empty or mistyped key would silently give a chain anyone can recompute."""
     if key is None:
         return None
@@ -253,7 +254,49 @@ def _load_head(path: str) -> tuple[int, str] | None:
     return obj["seq"], obj["hash"]
 
 
+def encode_record(seq: int, prev: str, event: Mapping[str, Any], key: bytes | None) -> tuple[str, str]:
+    """One chained record as its writer stores it: ``(hash, canonical line)``. ``event`` must already be
+    plain JSON data (``plain_event``). Shared stores use this too, so every chain verifies the same way."""
+    record: dict[str, Any] = {"seq": seq, "ts": time.time(), "prev": prev, "event": event}
+    record["hash"] = digest = _digest(record, key)
+    return digest, _canonical(record)
+
+
+def plain_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    """``event`` checked and copied as plain JSON data (TypeError/ValueError naming the bad field)."""
+    if not isinstance(event, Mapping):
+        raise TypeError(f"audit event must be a mapping, not {type(event).__name__}")
+    plain: dict[str, Any] = _plain(event, "event", set())
+    return plain
+
+
+
 # --- writer ---------------------------------------------------------------------------------------
+
+
+class AuditWriter(Protocol):
+    """What a Firewall writes its records to: :class:`AuditLog` (a file, or memory) or a shared chain
+    (``ctxguard.state.chain.SharedAuditLog``, Redis or PostgreSQL)."""
+
+    def append(self, event: Mapping[str, Any]) -> str:
+        """Chain ``event`` and return the record's hash."""
+        ...
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Copies of recent records this writer appended."""
+        ...
+
+    @property
+    def head(self) -> tuple[int, str]:
+        ...
+
+    @property
+    def path(self) -> str | None:
+        ...
+
+    def close(self) -> None:
+        ...
 
 
 class AuditLog:
@@ -273,7 +316,7 @@ class AuditLog:
     def __init__(
         self, path: str | os.PathLike[str] | None, *, key: bytes | None = None, fsync: bool = False
     ) -> None:
-        self._key = _check_key(key)
+        self._key = check_key(key)
         self._fsync = fsync
         self._lock = threading.Lock()
         # A file-backed log keeps only the most recent records in memory: a long-running firewall must
@@ -377,9 +420,7 @@ class AuditLog:
 
     def append(self, event: Mapping[str, Any]) -> str:
         """Chain ``event`` onto the log and return the new record's hash, which serves as its id."""
-        if not isinstance(event, Mapping):
-            raise TypeError(f"audit event must be a mapping, not {type(event).__name__}")
-        plain = _plain(event, "event", set())
+        plain = plain_event(event)
         with self._lock:
             if self._closed:
                 raise ValueError("append to a closed AuditLog")
@@ -388,9 +429,7 @@ class AuditLog:
                 msg = "an earlier write to this audit log failed; reopen the log"
                 raise IntegrityError(msg) from self._broken
             seq = self._seq + 1
-            record: dict[str, Any] = {"seq": seq, "ts": time.time(), "prev": self._hash, "event": plain}
-            record["hash"] = digest = _digest(record, self._key)
-            line = _canonical(record)
+            digest, line = encode_record(seq, self._hash, plain, self._key)
             if self._file is not None:
                 try:
                     self._file.write(line + "\n")
@@ -501,7 +540,7 @@ class _Entry:
         return self.content_ok and self.canonical_ok
 
 
-def _read_entries(f: IO[bytes], key: bytes | None, problems: list[Problem]) -> tuple[list[_Entry], int]:
+def _read_entries(f: Iterable[bytes], key: bytes | None, problems: list[Problem]) -> tuple[list[_Entry], int]:
     entries: list[_Entry] = []
     lineno = 0
     for raw in f:
@@ -689,12 +728,8 @@ def verify(
     ``require_head=False`` accepts a log whose head file is missing (e.g. a copy of the log alone).
     """
     log_path = os.fspath(path)
-    key = _check_key(key)
+    key = check_key(key)
     problems: list[Problem] = []
-    with open(log_path, "rb") as f:
-        entries, lines = _read_entries(f, key, problems)
-    by_seq = _check_structure(entries, key, problems)
-
     head = expected_head
     if head is None:
         try:
@@ -705,9 +740,26 @@ def verify(
             if head is None and require_head:
                 msg = "no head file: records cut off the end would go unnoticed"
                 problems.append(Problem(0, None, "head_missing", msg))
-    if head is not None:
-        _check_head(head, by_seq, lines, problems)
+    with open(log_path, "rb") as f:
+        return verify_lines(f, key=key, head=head, name=log_path, problems=problems)
 
+
+def verify_lines(
+    lines: Iterable[bytes],
+    *,
+    key: bytes | None = None,
+    head: tuple[int, str] | None,
+    name: str = "",
+    problems: list[Problem] | None = None,
+) -> VerifyReport:
+    """:func:`verify` over records from anywhere (a shared store, an export): each item is one line as
+    written, and ``head`` is the chain's last (seq, hash) as its store keeps it (None: not checked)."""
+    key = check_key(key)
+    problems = [] if problems is None else problems
+    entries, count = _read_entries(lines, key, problems)
+    by_seq = _check_structure(entries, key, problems)
+    if head is not None:
+        _check_head(head, by_seq, count, problems)
     problems.sort(key=lambda p: (p.line == 0, p.line))
-    return VerifyReport(ok=not problems, records=len(entries), problems=tuple(problems), path=log_path)
+    return VerifyReport(ok=not problems, records=len(entries), problems=tuple(problems), path=name)
 

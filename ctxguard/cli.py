@@ -1,4 +1,5 @@
-"""The ``ctxguard`` command: scan, policy check/schema/default, audit verify/report, demo.
+"""The ``ctxguard`` command: scan, policy check/schema/default, audit verify/report/export, approvals
+list/answer, demo.
 
 Exit codes are part of the interface, so scripts can rely on them:
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from .audit import verify
 from .decision import Action, Direction
-from .errors import ConfigurationError, PolicyError
+from .errors import ConfigurationError, PolicyError, StateUnavailable
 from .policy import Policy, PolicyModel
 
 EXIT_OK = 0
@@ -73,15 +74,31 @@ def _parser() -> argparse.ArgumentParser:
     aud = sub.add_parser("audit", help="audit log tools")
     asub = aud.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
     ver = asub.add_parser("verify", help="verify an audit log's hash chain; name any altered record")
-    ver.add_argument("file")
-    ver.add_argument("--key-env", default="CTXGUARD_AUDIT_KEY", help="variable holding the HMAC key, if keyed")
-    ver.add_argument("--no-head", action="store_true", help="accept a log without its .head file")
     rep = asub.add_parser("report", help="write an HTML page: integrity, decisions by rule, tool, source and "
                                          "time, and shadow mode's would-have-blocked list")
-    rep.add_argument("file")
+    exp = asub.add_parser("export", help="write a shared chain (Redis, PostgreSQL) out as a log file and its .head")
+    for cmd in (ver, rep, exp):
+        if cmd is not exp:
+            cmd.add_argument("file", nargs="?", help="the audit log file (or use --policy for a shared chain)")
+        cmd.add_argument("--policy", help="read the shared chain this policy's audit section names")
+        cmd.add_argument("--key-env", default=None,
+                         help="variable holding the HMAC key, if keyed (default: the policy's, or CTXGUARD_AUDIT_KEY)")
+    for cmd in (ver, rep):
+        cmd.add_argument("--no-head", action="store_true", help="accept a log without its .head file")
     rep.add_argument("--out", default="ctxguard-audit-report.html", help="where to write the page")
-    rep.add_argument("--key-env", default="CTXGUARD_AUDIT_KEY", help="variable holding the HMAC key, if keyed")
-    rep.add_argument("--no-head", action="store_true", help="accept a log without its .head file")
+    exp.add_argument("--out", required=True, help="the log file to write (its head goes to OUT.head)")
+
+    appr = sub.add_parser("approvals", help="the shared approval queue: list pending calls, answer one")
+    apsub = appr.add_subparsers(dest="approvals_command", required=True, parser_class=_Parser)
+    alist = apsub.add_parser("list", help="print the calls waiting for approval, with their arguments")
+    alist.add_argument("--policy", required=True, help="the policy whose approvals.queue to read")
+    alist.add_argument("--json", action="store_true", help="one JSON object per request")
+    ans = apsub.add_parser("answer", help="approve, reject or edit one waiting call")
+    ans.add_argument("--policy", required=True, help="the policy whose approvals.queue to answer")
+    ans.add_argument("id", help="the request id, as `approvals list` prints it")
+    ans.add_argument("decision", choices=["approve", "reject", "edit"])
+    ans.add_argument("--args", help="for edit: the new arguments, a JSON object")
+    ans.add_argument("--reason", default="", help="why (kept with the answer)")
 
     demo = sub.add_parser("demo", help="run a scripted agent session offline and show what ctxguard does")
     demo.add_argument("--audit", help="keep the demo's audit log at this path (default: a temporary file)")
@@ -97,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _policy(args)
         if args.command == "audit":
             return _audit(args)
+        if args.command == "approvals":
+            return _approvals(args)
         if args.command == "demo":
             from .demo import run_demo
 
@@ -104,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyError as exc:
         print(exc, file=sys.stderr)
         return EXIT_POLICY_INVALID
-    except ConfigurationError as exc:
+    except (ConfigurationError, StateUnavailable) as exc:
         print(f"ctxguard: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -224,8 +243,20 @@ def _policy(args: argparse.Namespace) -> int:
 
 # ---- audit ------------------------------------------------------------------------------------------------
 def _audit(args: argparse.Namespace) -> int:
-    key_value = os.environ.get(args.key_env)
+    if args.policy is None and args.audit_command == "export":
+        print("ctxguard: audit export reads a shared chain: give --policy", file=sys.stderr)
+        return EXIT_USAGE
+    if args.policy is not None and getattr(args, "file", None):
+        print("ctxguard: give a log file or --policy, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if args.policy is None and not args.file:
+        print("ctxguard: give the audit log file (or --policy for a shared chain)", file=sys.stderr)
+        return EXIT_USAGE
+    cfg = Policy.from_file(args.policy).model.audit if args.policy is not None else None
+    key_value = os.environ.get(args.key_env or (cfg.key_env if cfg is not None else "CTXGUARD_AUDIT_KEY"))
     key = key_value.encode("utf-8") if key_value else None
+    if cfg is not None:
+        return _shared_audit(args, cfg, key)
     try:
         if args.audit_command == "report":
             from .audit_report import report as html_report
@@ -242,6 +273,80 @@ def _audit(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(report, file=sys.stdout if report.ok else sys.stderr)
     return EXIT_OK if report.ok else EXIT_AUDIT_FAILED
+
+
+def _shared_audit(args: argparse.Namespace, cfg: Any, key: bytes | None) -> int:
+    """verify / report / export for a chain kept in Redis or PostgreSQL."""
+    import tempfile
+
+    from .state.backends import open_chain_store
+    from .state.chain import SharedAuditLog, export
+
+    if cfg.store == "file":
+        print("ctxguard: the policy's audit store is a file: give the file instead of --policy", file=sys.stderr)
+        return EXIT_USAGE
+    store = open_chain_store(cfg)
+    try:
+        if args.audit_command == "verify":
+            report = SharedAuditLog(store, key=key).verify()
+            print(report, file=sys.stdout if report.ok else sys.stderr)
+            return EXIT_OK if report.ok else EXIT_AUDIT_FAILED
+        if args.audit_command == "export":
+            count, head = export(store, args.out)
+            print(f"wrote {count} records to {args.out} (head seq {head})")
+            return EXIT_OK
+        from .audit_report import report as html_report
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, f"{cfg.chain}.jsonl")
+            export(store, path)
+            page = html_report(path, key=key, require_head=not args.no_head)
+        Path(args.out).write_text(page, encoding="utf-8")
+        print(f"wrote {args.out}")
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+# ---- approvals ----------------------------------------------------------------------------------------------
+def _approvals(args: argparse.Namespace) -> int:
+    from .state.backends import approval_key, open_queue
+    from .state.queue import ApprovalDesk
+
+    cfg = Policy.from_file(args.policy).model.approvals
+    queue = open_queue(cfg)
+    try:
+        desk = ApprovalDesk(queue, approval_key(cfg))
+        if args.approvals_command == "list":
+            waiting, unreadable = desk.pending()
+            for p in waiting:
+                if args.json:
+                    print(json.dumps({"id": p.id, "tool": p.tool, "args": dict(p.args), "reason": p.description,
+                                      "rule": p.rule, "findings": list(p.findings), "expires": p.expires},
+                                     default=str, ensure_ascii=False))
+                else:
+                    print(f"{p.id}  {p.tool}({json.dumps(dict(p.args), default=str, ensure_ascii=False)[:500]})")
+                    print(f"    {p.description}")
+            if unreadable:
+                print(f"ctxguard: {unreadable} request(s) do not open with this key (another key, or edited)",
+                      file=sys.stderr)
+            return EXIT_OK
+        edited: dict[str, Any] | None = None
+        if args.decision == "edit":
+            try:
+                edited = json.loads(args.args or "")
+            except ValueError:
+                edited = None
+            if not isinstance(edited, dict):
+                print("ctxguard: edit needs --args with a JSON object", file=sys.stderr)
+                return EXIT_USAGE
+        if desk.answer(args.id, args.decision, args=edited, reason=args.reason):
+            print(f"{args.id}: {args.decision}")
+            return EXIT_OK
+        print(f"ctxguard: {args.id} is not waiting (answered, expired or unknown)", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        queue.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

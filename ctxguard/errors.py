@@ -4,7 +4,8 @@
     ├── PolicyError             a policy file or object is invalid (every problem, with line and field path)
     ├── Blocked                 enforcement refused content; carries the Decision that says why
     ├── IntegrityError          an audit log or a signed label failed verification
-    └── ConfigurationError      a required offline resource (spaCy pipeline, encoding) is missing or wrong
+    ├── ConfigurationError      a required offline resource (spaCy pipeline, encoding) is missing or wrong
+    └── StateUnavailable        a shared store (Redis, PostgreSQL) cannot be reached or refused a write
 
 Messages never contain the sensitive value that caused them: they name entity types, offsets and hashes.
 """
@@ -68,3 +69,9 @@ class IntegrityError(CtxGuardError):
 
 class ConfigurationError(CtxGuardError):
     """An offline resource the policy asks for cannot be loaded safely."""
+
+
+class StateUnavailable(CtxGuardError):
+    """A shared state server could not be used. What depended on it did not happen: a check that needed
+    it blocks, an approval is not granted, an audit event is spooled (when a spool is configured) or
+    the append raises. The message names the store and the error type, never a value or a password."""

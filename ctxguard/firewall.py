@@ -15,20 +15,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from .approvals import Approver
-from .audit import AuditLog
+from .audit import AuditLog, AuditWriter
 from .decision import Decision, Direction
 from .detect.base import Detector
 from .detect.injection import InjectionDetector
-from .errors import ConfigurationError
 from .flow.request import RequestReader
 from .judge import Judge
 from .labels import LabelSigner
 from .pipeline.arguments import as_str
 from .policy.compiled import Policy
-from .policy.schema import PolicyModel, VaultPolicy
+from .policy.schema import PolicyModel
 from .redact.spotlight import Spotlighter
-from .redact.stores import MemoryVaultStore, SQLiteVaultStore, VaultStore
 from .session import Session, is_event_value
+from .state.backends import key_from_env, open_audit, open_queue_approver, open_vault_store
+from .state.chain import SharedAuditLog
+from .state.queue import QueueApprover
 from .tokens import Tokenizer
 
 
@@ -43,7 +44,7 @@ class Firewall:
         self,
         policy: Policy | PolicyModel | str | os.PathLike[str] | None = None,
         *,
-        audit: AuditLog | str | os.PathLike[str] | None = None,
+        audit: AuditLog | SharedAuditLog | str | os.PathLike[str] | None = None,
         signing_key: bytes | None = None,
         detectors: Sequence[Detector] = (),
         approver: Approver | None = None,
@@ -62,19 +63,19 @@ class Firewall:
         else:
             raise TypeError(f"policy must be a Policy, PolicyModel or path, not {type(policy).__name__}")
         m = self.policy.model
-        self.signing_key = signing_key or _key_from_env(m.signing_key_env) or secrets.token_bytes(32)
+        self.signing_key = signing_key or key_from_env(m.signing_key_env) or secrets.token_bytes(32)
         self.signer = LabelSigner(
             self.signing_key, trust=self.policy.trust, confidentiality=self.policy.confidentiality
         )
-        if isinstance(audit, AuditLog):
-            self.audit = audit
-        else:
-            path = audit if audit is not None else m.audit.path
-            self.audit = AuditLog(path, key=_key_from_env(m.audit.key_env), fsync=m.audit.fsync)
-        self.approver = approver
+        self.audit: AuditWriter = audit if isinstance(audit, AuditLog | SharedAuditLog) else open_audit(m.audit, audit)
+        try:
+            self.approver = approver if approver is not None else open_queue_approver(m.approvals)
+            self.vault_store, self.vault_key = open_vault_store(m.redaction.vault)
+        except BaseException:
+            self.audit.close()
+            raise
         self.judge = judge
         self.requests = RequestReader(pipeline=m.detection.pii.model)
-        self.vault_store, self.vault_key = _open_vault_store(m.redaction.vault)
         self._extra_detectors = list(detectors)
         self._lock = threading.Lock()
         self._content_detectors: list[Detector] | None = None
@@ -168,33 +169,15 @@ class Firewall:
     def close(self) -> None:
         self.audit.close()
         self.vault_store.close()
+        queue = getattr(self.approver, "queue", None)
+        if isinstance(self.approver, QueueApprover) and queue is not None:
+            queue.close()
 
     def __enter__(self) -> Firewall:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _open_vault_store(cfg: VaultPolicy) -> tuple[VaultStore, bytes]:
-    """The Firewall's one pseudonym store and its key; sessions share the store, scoped apart.
-
-    A persistent store without a key from the environment is refused here, at start-up, rather than
-    at the first pseudonym: its tokens would be unreadable after a restart.
-    """
-    key = _key_from_env(cfg.key_env)
-    if cfg.store == "sqlite":
-        if key is None:
-            raise ConfigurationError(
-                f"the sqlite pseudonym vault needs a key: set {cfg.key_env} (at least 16 bytes) before starting"
-            )
-        return SQLiteVaultStore(cfg.path or ""), key
-    return MemoryVaultStore(), key or secrets.token_bytes(32)
-
-
-def _key_from_env(var: str) -> bytes | None:
-    value = os.environ.get(var)
-    return value.encode("utf-8") if value else None
 
 
 __all__ = ["Firewall", "Session", "is_event_value"]

@@ -49,6 +49,34 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
+_SERVER_SCHEMES = {"redis": ("redis", "rediss", "unix"), "postgres": ("postgresql", "postgres")}
+
+
+def _check_server(kind: str, url: str | None, url_env: str | None) -> None:
+    """A shared store needs exactly one of url / url_env, of its own scheme, with no password in it:
+    policy files get committed and copied, so a password belongs in the variable ``url_env`` names."""
+    if kind not in _SERVER_SCHEMES:
+        if url or url_env:
+            raise ValueError(f"{_at('url')}url and url_env are for the redis and postgres stores, not {kind}")
+        return
+    if bool(url) == bool(url_env):
+        raise ValueError(f"{_at('url')}the {kind} store needs one of url or url_env (the variable holding it)")
+    if url:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError:
+            raise ValueError(f"{_at('url')}not a URL") from None
+        if parts.scheme.lower() not in _SERVER_SCHEMES[kind]:
+            schemes = " or ".join(f"{x}://" for x in _SERVER_SCHEMES[kind])
+            raise ValueError(f"{_at('url')}a {kind} URL starts with {schemes}")
+        if password is not None:
+            raise ValueError(f"{_at('url')}the URL holds a password: put the URL in an environment variable and "
+                             "name it in url_env")
+
+
 class Strategy(str, Enum):
     """What to do with a sensitive entity found in content going in a given direction."""
 
@@ -187,10 +215,14 @@ class AccessPolicy(_Model):
 
 class VaultPolicy(_Model):
     """Where pseudonyms live. ``sqlite`` keeps them across restarts (values encrypted at rest) and
-    needs a stable key in the ``key_env`` variable; ``memory`` lasts as long as the Firewall."""
+    needs a stable key in the ``key_env`` variable; ``redis`` and ``postgres`` share them between agent
+    processes (same key in every process); ``memory`` lasts as long as the Firewall."""
 
-    store: Literal["memory", "sqlite"] = "memory"
+    store: Literal["memory", "sqlite", "redis", "postgres"] = "memory"
     path: str | None = None
+    url: str | None = None
+    url_env: str | None = None
+    server_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     key_env: str = "CTXGUARD_VAULT_KEY"
     # Realistic stand-ins (dana.whitfield@example.org) instead of <EMAIL_ADDRESS_1>, where supported.
     surrogates: bool = False
@@ -199,6 +231,7 @@ class VaultPolicy(_Model):
     def _sqlite_needs_path(self) -> VaultPolicy:
         if self.store == "sqlite" and not self.path:
             raise ValueError(f"{_at('path')}the sqlite vault needs a path")
+        _check_server(self.store, self.url, self.url_env)
         return self
 
 
@@ -340,6 +373,19 @@ class ApprovalPolicy(_Model):
     # Without an approver, a call that needs approval is refused (fail closed).
     when_no_approver: Literal["block", "allow"] = "block"
     timeout_seconds: float = Field(default=300.0, gt=0)
+    # A shared queue: requests wait in Redis or PostgreSQL for a reviewer in another process
+    # (ctxguard approvals list / answer). Requests and answers are sealed with the key in key_env.
+    queue: Literal["none", "redis", "postgres"] = "none"
+    url: str | None = None
+    url_env: str | None = None
+    name: str = Field(default="default", min_length=1, max_length=128)
+    key_env: str = "CTXGUARD_APPROVAL_KEY"
+    server_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _queue_server(self) -> ApprovalPolicy:
+        _check_server(self.queue, self.url, self.url_env)
+        return self
 
 
 class SourceBudget(_Model):
@@ -399,9 +445,27 @@ class SpotlightPolicy(_Model):
 
 
 class AuditPolicy(_Model):
+    # file: one writer process per file (path None: in memory only). redis / postgres: one chain that
+    # many processes append to, named by ``chain``.
+    store: Literal["file", "redis", "postgres"] = "file"
     path: str | None = None  # None: in-memory only
     key_env: str = "CTXGUARD_AUDIT_KEY"  # HMAC key for the chain, read from this variable if set
     fsync: bool = False
+    url: str | None = None
+    url_env: str | None = None
+    chain: str = Field(default="default", min_length=1, max_length=128)
+    # A local file that keeps events while the shared store is down; chained when it is back.
+    spool: str | None = None
+    server_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _audit_store(self) -> AuditPolicy:
+        _check_server(self.store, self.url, self.url_env)
+        if self.store != "file" and self.path:
+            raise ValueError(f"{_at('path')}path is for the file store; the {self.store} store uses url")
+        if self.store == "file" and self.spool:
+            raise ValueError(f"{_at('spool')}a spool is for the redis and postgres stores")
+        return self
 
 
 class PolicyModel(_Model):
