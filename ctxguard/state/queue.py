@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from ..approvals import ApprovalRequest, ApprovalResult, approval_request
+from ..approvals import ApprovalRequest, ApprovalResult, ApprovalTimeout, approval_request
 from ..errors import StateUnavailable
 from .sealing import Sealer
 
@@ -94,7 +94,7 @@ class QueueApprover:
         answer = self._queue.wait(request_id, self._timeout)
         if answer is None:
             if self._queue.expire(request_id):
-                return ApprovalResult(approved=False, reason="no answer in the approval queue in time")
+                raise ApprovalTimeout  # settled as "no answer in time", like any approver that is silent
             state = self._queue.status(request_id)  # answered between the wait and the expiry
             answer = None if state is None else state[1]
             if answer is None:
