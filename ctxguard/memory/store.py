@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +48,7 @@ from ..session import Session
 from . import persist as _persist
 from .columns import LabelColumns
 from .embedding import Embedder, HashingEmbedding, as_embed_fn
+from .vector_index import ExactIndex, HnswIndex, HnswOptions, VectorIndex
 
 # Selectors kept per store: one per scope recently searched (a scope is a tenant x clearance x trust floor).
 _SELECTOR_CACHE_SIZE = 128
@@ -133,8 +134,7 @@ class _Selector:
     version: int
     valid_until: float
     count: int
-    params: Any  # faiss.SearchParameters, or None when every entry is visible
-    keep: tuple[Any, ...]  # the bitmap and selector the C++ side points at, kept alive with it
+    plan: Any  # what the index's search reads (selectors, and the bitmaps the C++ side points at)
 
 
 class TrustScopedStore:
@@ -146,7 +146,9 @@ class TrustScopedStore:
     expires entries whose trust is at or below the policy's ``trust.default`` (untrusted and hostile,
     by default) that long after they are written. ``now`` is the clock for expiry.
 
-    The index is exact (``IndexIDMap2(IndexFlatIP)`` over normalised vectors: cosine similarity).
+    The index is exact by default (``IndexIDMap2(IndexFlatIP)`` over normalised vectors: cosine
+    similarity); ``index="hnsw"`` makes it approximate for large stores (``vector_index.HnswIndex``: one
+    HNSW graph per tenant, the rest of the scope filtered inside the search; settings in ``hnsw``).
     All index access is under one lock, so a store may be shared between threads.
     """
 
@@ -157,8 +159,16 @@ class TrustScopedStore:
         embedding: Any = None,
         untrusted_ttl_seconds: float | None = None,
         now: Callable[[], float] = time.time,
+        index: Literal["flat", "hnsw"] = "flat",
+        hnsw: HnswOptions | None = None,
     ) -> None:
         self._faiss = require_faiss()
+        if index not in ("flat", "hnsw"):
+            raise ValueError(f"index must be 'flat' (exact) or 'hnsw' (approximate), not {index!r}")
+        if hnsw is not None and not isinstance(hnsw, HnswOptions):
+            raise TypeError(f"hnsw must be HnswOptions, not {type(hnsw).__name__}")
+        self.index_kind = index
+        self._hnsw = hnsw or HnswOptions()
         if not isinstance(firewall, Firewall):
             raise TypeError(f"firewall must be a ctxguard.Firewall, not {type(firewall).__name__}")
         if not callable(now):
@@ -298,8 +308,8 @@ class TrustScopedStore:
         with self._lock:
             self._ensure_index(vecs.shape[1])
             ids = np.arange(self._columns.size, self._columns.size + len(texts), dtype=np.int64)
-            self._index.add_with_ids(vecs, ids)
             self._columns.append(labels, expires)
+            self._index.add(vecs, ids, self._columns.tenant[ids])
             self._texts.extend(texts)
             self._labels.extend(labels)
             self._metadata.extend(metas)
@@ -345,7 +355,7 @@ class TrustScopedStore:
             sel = self._selector(scope, now)
             if sel.count == 0:
                 return [[] for _ in queries]
-            scores, ids = self._index.search(qvecs, min(k, sel.count), params=sel.params)
+            scores, ids = self._index.search(qvecs, min(k, sel.count), sel.plan)
             return [self._hits(row_ids, row_scores, scope, now) for row_ids, row_scores in zip(ids, scores,
                                                                                                   strict=True)]
 
@@ -422,7 +432,7 @@ class TrustScopedStore:
             if not present:
                 return 0
             arr = np.array(present, dtype=np.int64)
-            self._index.remove_ids(arr)
+            self._index.remove(arr)
             self._columns.kill(arr)
             for i in present:
                 self._texts[i] = None
@@ -459,7 +469,8 @@ class TrustScopedStore:
                 "untrusted_ttl_seconds": self.untrusted_ttl_seconds,
                 "store_id": self._store_id,
             }
-            _persist.write_store(Path(path), faiss=self._faiss, index=self._index, lines=lines, header=header,
+            exact = self._index.exact_map(self._columns.alive[: self._columns.size])
+            _persist.write_store(Path(path), faiss=self._faiss, index=exact, lines=lines, header=header,
                                  signer=signer)
 
     @classmethod
@@ -470,6 +481,8 @@ class TrustScopedStore:
         *,
         embedding: Any = None,
         now: Callable[[], float] = time.time,
+        index: Literal["flat", "hnsw"] = "flat",
+        hnsw: HnswOptions | None = None,
     ) -> TrustScopedStore:
         """Read a store saved by ``persist``, verifying every label with ``firewall``'s signer.
 
@@ -492,7 +505,7 @@ class TrustScopedStore:
         if embedding is None:
             embedding = _embedding_from_spec(manifest.get("embedding"))
         store = cls(firewall, embedding=embedding, untrusted_ttl_seconds=manifest.get("untrusted_ttl_seconds"),
-                    now=now)
+                    now=now, index=index, hnsw=hnsw)
         if store.embedding.dim is None:
             store.embedding.dim = dim
         elif store.embedding.dim != dim:
@@ -515,7 +528,6 @@ class TrustScopedStore:
 
     def _restore(self, index: Any, entries: list[_persist.StoredEntry], next_id: int) -> None:
         with self._lock:
-            self._index = index
             cols = self._columns
             for e in entries:
                 gap = e.id - cols.size
@@ -534,12 +546,25 @@ class TrustScopedStore:
             self._labels.extend([None] * gap)
             self._metadata.extend([None] * gap)
             cols.skip_to(next_id)
+            if self.index_kind == "flat":
+                self._index = ExactIndex(self._faiss, int(index.d), index=index)
+            else:  # the saved form is exact; build the graphs from its vectors
+                self._index = self._new_index(int(index.d))
+                ids = self._faiss.vector_to_array(index.id_map).astype(np.int64)
+                if ids.size:
+                    vecs = self._faiss.downcast_index(index.index).reconstruct_n(0, int(index.ntotal))
+                    self._index.add(vecs, ids, cols.tenant[ids])
             self._changed()
 
     # ---- internals ------------------------------------------------------------------------------
+    def _new_index(self, dim: int) -> VectorIndex:
+        if self.index_kind == "hnsw":
+            return HnswIndex(self._faiss, dim, self._hnsw)
+        return ExactIndex(self._faiss, dim)
+
     def _ensure_index(self, dim: int) -> None:
         if self._index is None:
-            self._index = self._faiss.IndexIDMap2(self._faiss.IndexFlatIP(dim))
+            self._index = self._new_index(dim)
         elif self._index.d != dim:
             raise ValueError(f"vectors have {dim} dimensions, the store {self._index.d}")
 
@@ -558,16 +583,8 @@ class TrustScopedStore:
         count = int(mask.sum())
         visible_expiries = cols.expires[: cols.size][mask]
         valid_until = float(visible_expiries.min()) if count else math.inf
-        keep: tuple[Any, ...] = ()
-        if count == int(self._index.ntotal):
-            params = None  # everything is visible: plain search
-        else:
-            # IDSelectorBitmap reads bit (id % 8) of byte id // 8; its first argument is the byte count.
-            bitmap = np.packbits(mask, bitorder="little")
-            sel = self._faiss.IDSelectorBitmap(int(bitmap.size), self._faiss.swig_ptr(bitmap))
-            params = self._faiss.SearchParameters(sel=sel)
-            keep = (bitmap, sel)
-        entry = _Selector(version=self._version, valid_until=valid_until, count=count, params=params, keep=keep)
+        plan = self._index.plan(mask, count)
+        entry = _Selector(version=self._version, valid_until=valid_until, count=count, plan=plan)
         self._selectors[scope] = entry
         if len(self._selectors) > _SELECTOR_CACHE_SIZE:
             self._selectors.popitem(last=False)
