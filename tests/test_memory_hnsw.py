@@ -93,7 +93,7 @@ def test_a_tiny_visible_set_is_searched_exactly(fw: Firewall) -> None:
 
 
 def test_deleted_entries_never_come_back_from_the_graph(fw: Firewall) -> None:
-    store, vecs, labels = build(fw, 2000)
+    store, vecs, _ = build(fw, 2000)
     scope = scope_for(fw, "acme", "confidential")
     q = vecs[5]
     before = [h.id for h in store.search(q, scope, k=10)]
@@ -134,7 +134,7 @@ def test_a_session_sees_the_same_with_either_index(fw: Firewall) -> None:
 def test_bad_index_settings_are_refused(fw: Firewall) -> None:
     with pytest.raises(ValueError, match="'flat' \\(exact\\) or 'hnsw'"):
         TrustScopedStore(fw, index="ivf")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="HnswOptions.m"):
+    with pytest.raises(ValueError, match=r"HnswOptions\.m"):
         HnswOptions(m=1)
     with pytest.raises(ValueError, match="ef_search"):
         HnswOptions(ef_search=0)
