@@ -90,6 +90,24 @@ def test_records_chain_by_prev_hash_with_consecutive_seqs(tmp_path: Path) -> Non
     assert records[0]["event"] == {"i": 0}
 
 
+def test_head_file_is_overwritten_in_place_with_one_fixed_width_record(tmp_path: Path) -> None:
+    log_path = tmp_path / "a.jsonl"
+    head_path = tmp_path / "a.jsonl.head"
+    with AuditLog(log_path) as log:
+        log.append({"i": 0})
+        inode = head_path.stat().st_ino
+        ids = [log.append({"i": i}) for i in range(1, 1200)]
+        # every record after the first rewrote the head in place: the same file, the same 128 bytes
+        assert head_path.stat().st_ino == inode and head_path.stat().st_size == 128
+        assert json.loads(head_path.read_text(encoding="utf-8")) == {"seq": 1199, "hash": ids[-1]}
+    lines = read_lines(log_path)
+    log_path.write_text("".join(lines[:-2]), encoding="utf-8")  # cut two records off the end
+    report = verify(log_path)
+    assert not report.ok and [p.kind for p in report.problems] == ["truncated"]
+    with pytest.raises(IntegrityError, match="cut off"):
+        AuditLog(log_path)  # resuming would rewrite the head and hide the cut
+
+
 def test_lines_on_disk_are_canonical_json_and_head_file_tracks_the_last_record(tmp_path: Path) -> None:
     log_path = tmp_path / "a.jsonl"
     ids = write_log(log_path, 3)

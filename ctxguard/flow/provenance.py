@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
 from .._patterns import compile_linear
-from ..detect.canonical import compact
+from ..detect.canonical import collapse_spaces, compact
 from ..detect.decode import decoded_spans
 from ..labels import Label, Levels
 
-_WS = compile_linear(r"\s+")
 MIN_VALUE_CHARS = 4  # shorter values ("yes", "1") occur everywhere and say nothing about provenance
 
 
@@ -28,10 +27,9 @@ def fold(text: str) -> str:
     """The form values are compared in: NFKC, case-folded, URL-decoded, whitespace collapsed."""
     if "%" in text or "+" in text:
         text = unquote_plus(text)
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
     text = text.replace('\\"', '"').replace("\\n", " ")
-    out: str = _WS.sub(" ", text)
-    return out.strip()
+    return collapse_spaces(text)
 
 
 # Identifiers inside a longer value, compared without their separators: IBANs, account, card and phone
