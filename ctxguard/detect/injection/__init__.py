@@ -31,7 +31,7 @@ no word list (``tagger=None`` turns that off).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from ..._patterns import compile_linear
@@ -40,6 +40,7 @@ from . import imperative
 from .hidden import scan_hidden
 from .imperative import Tagger, spacy_tagger
 from .learned import NgramModel, candidate_spans, load_model
+from .prefilter import SignaturePrefilter
 from .signatures import SIGNATURES, Signature
 
 __all__ = ["SIGNATURES", "InjectionDetector", "Signature", "looks_english"]
@@ -121,6 +122,17 @@ class InjectionDetector:
         self.max_classifier_calls = max_classifier_calls
         self.tagger: Tagger | None = spacy_tagger if tagger == "spacy" else tagger
         self.model: NgramModel | None = load_model() if learned is True else (learned or None)
+        self._prefilter: SignaturePrefilter | None = None
+        self._prefiltered: tuple[Signature, ...] | None = None
+
+    def _matching_signatures(self, text: str) -> Iterator[Signature]:
+        """The signatures that may match ``text`` (one Hyperscan pass), for RE2 to search."""
+        signatures = self.signatures
+        if self._prefiltered is not signatures:  # built on first use, and again if the table is replaced
+            self._prefilter = SignaturePrefilter.for_patterns([sig.pattern for sig in signatures])
+            self._prefiltered = signatures
+        indices = range(len(signatures)) if self._prefilter is None else self._prefilter.candidates(text)
+        return (signatures[i] for i in indices)
 
     def detect(self, text: str) -> list[Finding]:
         best: dict[tuple[int, int, bool], tuple[float, str]] = {}
@@ -134,7 +146,7 @@ class InjectionDetector:
             if key not in best or score > best[key][0]:
                 best[key] = (score, heuristic)
 
-        for sig in self.signatures:
+        for sig in self._matching_signatures(text):
             for m in sig.pattern.finditer(text):
                 add(m.start(), m.end(), sig.score, sig.name)
         units = imperative.scan(text, self.tagger)
@@ -171,7 +183,8 @@ class InjectionDetector:
         model lacks on visible English); a bare imperative ("TODO: remove this block") counts a little,
         enough to be reported, not flagged."""
         hidden = hidden[:4000]
-        score = max((sig.score for sig in self.signatures if sig.pattern.search(hidden)), default=0.0)
+        score = max((sig.score for sig in self._matching_signatures(hidden) if sig.pattern.search(hidden)),
+                    default=0.0)
         if self.model is not None:
             score = max(score, self.model.probability(hidden))
         for u in imperative.scan(hidden, self.tagger):
