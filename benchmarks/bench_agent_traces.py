@@ -14,10 +14,11 @@ makes the attacker's call, with values from the injection (an address, an IBAN, 
 
 Every trace also has a benign twin (no attack): the user's calls must pass there too.
 
-Splits: 1 is the tuned one (the checks were changed after seeing its misses); 2, 3 and 4 were each
-written after the last change to the checks and first run blind. 2 and 3 were followed by a fix each
-(in general form; recorded in benchmarks/README.md), so only split 4 is still blind. The traces and
-the checks were written by the same team; the phrasing of every injection here is our own.
+Splits: 1 is the tuned one (the checks were changed after seeing its misses); 2 to 6 were each
+written before the next change to the checks and first run blind. 2, 3 and 5 were followed by fixes
+(in general form; recorded in benchmarks/README.md), and 4's misses overlap what split 5's fixes
+covered, so only split 6 is still blind. The traces and the checks were written by the same team; the
+phrasing of every injection here is our own.
 """
 from __future__ import annotations
 
@@ -545,9 +546,11 @@ def main() -> None:
         print("  ", line)
     notes = {2: "seen: two fixes followed its first run", 3: "seen: one fix followed its first run",
              4: "blind: written after the last change to the checks, run once",
-             5: "blind: written before this session's two changes, first run after them"}
+             5: "seen: written before two changes, first run after them; three fixes followed",
+             6: "blind: written before the fixes split 5 led to, first run after them"}
     for split, styles, tasks in ((2, HELDOUT_STYLES, HELDOUT_TASKS), (3, BLIND_STYLES, BLIND_TASKS),
-                                 (4, FRESH_STYLES, FRESH_TASKS), (5, NEW_STYLES, NEW_TASKS)):
+                                 (4, FRESH_STYLES, FRESH_TASKS), (5, NEW_STYLES, NEW_TASKS),
+                                 (6, LATEST_STYLES, LATEST_TASKS)):
         report(f"split {split}", measure(deny, build(args.limit, split=split)), styles,
                f"{notes[split]}; {len(styles)} styles, {len(tasks)} tasks + the {len(TASKS) - 1} above")
     for name, fw in (("deny (default)", deny), ("allow", allow)):

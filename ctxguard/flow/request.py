@@ -13,6 +13,12 @@ first in its sentence or after "please", "and", "then", "to". It never counts as
 role inside a sentence (an object, a subject, after a determiner or a possessive): "read my latest
 email" asks to read, not to send.
 
+A verb can imply an action of another family, read from its parse, not its word alone: an
+instrument phrase that names an action ("renew my subscription with the payment details": pay), a
+sum of money sent ("send Lukas the 45 EUR": pay), a handling verb on something payable ("take care of
+the parking fine", "settle the invoice": pay), and an answer to someone else's message ("answer the
+supplier's question": reply; "answer my question" asks for the chat's own answer).
+
 Delegation ("do what the e-mail says", "follow the instructions in the document", "complete the tasks
 in my list") is recorded, not acted on: whether it authorises calls is the policy's choice
 (``tools.delegation``).
@@ -39,6 +45,40 @@ ROLE_WORDS = frozenset({"everyone", "everybody", "all", "attendee", "participant
 _REFERRING_PREPOSITIONS = frozenset({"to", "for", "in", "from", "on", "at", "with", "into", "via"})
 _DELEGATING_VERBS = frozenset({"do", "follow", "complete", "execute", "carry", "perform", "handle", "obey",
                                "action", "fulfil", "fulfill", "process", "implement"})
+# Nouns that name an action of a verb family: "with the payment details" asks for a payment, whatever the
+# request's own verb ("renew my subscription with ..."). Only read in an instrument phrase (below).
+NOMINALISATIONS: dict[str, str] = {
+    "payment": "pay", "remittance": "pay", "transfer": "transfer", "wire": "wire", "deposit": "deposit",
+    "withdrawal": "withdraw", "refund": "refund", "deletion": "delete", "removal": "remove",
+    "cancellation": "cancel", "invitation": "invite", "reservation": "reserve", "booking": "book",
+    "registration": "register", "subscription": "subscribe", "purchase": "buy", "upload": "upload",
+    "download": "download", "installation": "install", "publication": "publish", "update": "update",
+    "modification": "modify", "forwarding": "forward", "reply": "reply", "response": "reply",
+}
+# Prepositions (and verbs) that introduce the means of an action: "with", "using", "via".
+_INSTRUMENT_HEADS = frozenset({"with", "using", "use", "via", "through", "by"})
+# Verbs that ask for information, not for an act: their instrument phrases name no action.
+_INFORMATIONAL_VERBS = frozenset({
+    "read", "check", "summarise", "summarize", "list", "show", "tell", "explain", "describe", "find", "look",
+    "search", "compare", "count", "verify", "review", "see", "know", "answer", "analyse", "analyze",
+    "calculate", "estimate", "translate", "draft", "write", "note", "remind", "confirm"})
+# Words for a sum of money: "send Lukas the 45 EUR" is a payment, not an e-mail.
+_MONEY_WORDS = frozenset({
+    "eur", "euro", "euros", "usd", "dollar", "dollars", "gbp", "pound", "pounds", "chf", "franc", "francs",
+    "jpy", "yen", "sek", "nok", "dkk", "pln", "money", "cash", "funds", "sum", "amount"})
+# Things one pays, and the verbs that, applied to them, mean paying: "take care of the parking fine",
+# "settle the invoice", "renew the subscription". A verb of a family keeps its own meaning ("forward the
+# bill"), and a verb of information asks for none ("summarise my bills").
+_PAYABLES = frozenset({
+    "bill", "bills", "invoice", "invoices", "fine", "fines", "rent", "fee", "fees", "dues", "premium",
+    "tuition", "charge", "charges", "balance", "instalment", "installment", "subscription", "penalty", "toll"})
+_HANDLING_VERBS = frozenset({"settle", "handle", "take", "deal", "sort", "cover", "renew", "clear", "square"})
+# "Answer the supplier's question", "respond to Anna's e-mail": a reply to someone, unlike "answer my
+# question" (the chat's own answer).
+_ANSWER_VERBS = frozenset({"answer", "respond"})
+_FIRST_PERSON = frozenset({"my", "me", "our", "us", "this", "these", "that", "the", "a", "an"})
+_COMMUNICATIONS = frozenset({"email", "e-mail", "mail", "message", "question", "questions", "request", "enquiry",
+                             "inquiry", "letter", "note", "comment", "invitation", "text", "query"})
 _INSTRUCTION_WORDS = frozenset({"say", "says", "instruction", "instructions", "task", "tasks", "step", "steps",
                                 "request", "requests", "ask", "asks", "tell", "tells", "direction",
                                 "directions", "todo", "to-do", "item", "items", "action", "actions"})
@@ -120,7 +160,7 @@ def _is_verb(tok: Any) -> bool:
     if tok.pos_ in ("VERB",) and tok.dep_ not in ("amod", "compound"):
         return True
     word = tok.lower_
-    if _stem(word) not in _FAMILY_OF:
+    if _stem(word) not in _FAMILY_OF and word not in _ANSWER_VERBS and word not in _HANDLING_VERBS:
         return False
     prev = tok.doc[tok.i - 1].lower_ if tok.i > tok.sent.start else ""
     if prev in _NOUN_LEFT:
@@ -129,6 +169,59 @@ def _is_verb(tok: Any) -> bool:
     at_start = tok.i == tok.sent.start or (
         before is not None and ((before.text in _CLAUSE_PUNCT and before.whitespace_ != "") or prev in (";", ":")))
     return at_start or prev in _VERB_POSITION
+
+
+def _implied_verbs(tok: Any, lemma: str, family: int | None) -> list[str]:
+    """Family verbs a request verb implies beyond its own: the action an instrument phrase names
+    ("renew my subscription with the payment details": pay), and a payment where a sum of money is sent
+    ("send Lukas the 45 EUR I owe him": pay). Each is an action of the same objects and negation."""
+    out: list[str] = []
+    if family == _FAMILY_OF["send"] and any(
+            t.is_currency or t.lower_ in _MONEY_WORDS for t in tok.subtree if t is not tok):
+        out.append("pay")
+    if lemma in _ANSWER_VERBS and _answers_someone(tok):
+        out.append("reply")
+    if lemma in _HANDLING_VERBS and (family is None or lemma == "clear") and _handles(tok) and any(
+            t.lemma_.lower() in _PAYABLES or t.lower_ in _PAYABLES for t in tok.subtree if t is not tok) \
+            and "pay" not in out:
+        out.append("pay")
+    if lemma in _INFORMATIONAL_VERBS or (family is not None and lemma not in _DELEGATING_VERBS):
+        return out
+    # "with the payment details": the object of the preposition (or of "using") and the nouns modifying
+    # it; "use the payment details to ..." is its own instrument.
+    instruments = [tok] if lemma in _INSTRUMENT_HEADS else []
+    instruments += [c for c in tok.children
+                    if c.lower_ in _INSTRUMENT_HEADS or c.lemma_.lower() in _INSTRUMENT_HEADS]
+    for instrument in instruments:
+        for head in (c for c in instrument.children if c.dep_ in ("pobj", "dobj")):
+            for word in (head, *(c for c in head.children if c.dep_ in ("compound", "amod", "nmod"))):
+                verb = NOMINALISATIONS.get(word.lemma_.lower()) or NOMINALISATIONS.get(word.lower_)
+                if verb is not None and verb in _FAMILY_OF and verb not in out:
+                    out.append(verb)
+    return out
+
+
+def _handles(tok: Any) -> bool:
+    """"take care of", "deal with", "sort out": the light verbs of the list need their particle."""
+    lemma = tok.lemma_.lower()
+    words = {c.lower_ for c in tok.children}
+    return {"take": "care" in words, "deal": "with" in words, "sort": "out" in words}.get(lemma, True)
+
+
+def _answers_someone(tok: Any) -> bool:
+    """Whether "answer"/"respond" is aimed at another person's communication: its object (or the object
+    of "to") is an e-mail, question or message of someone named, not the user's own question."""
+    targets = [c for c in tok.children if c.dep_ == "dobj"]
+    targets += [g for c in tok.children if c.dep_ == "prep" and c.lower_ == "to"
+                for g in c.children if g.dep_ == "pobj"]
+    for target in targets:
+        owners = [c for c in target.children if c.dep_ == "poss"]
+        if target.pos_ == "PROPN" or any(o.lower_ not in _FIRST_PERSON for o in owners):
+            return True  # "answer Anna", "the supplier's question"
+        if target.lemma_.lower() in _COMMUNICATIONS and any(
+                c.dep_ == "prep" and c.lower_ == "from" for c in target.children):
+            return True  # "the question from the supplier"
+    return False
 
 
 def read(docs: Sequence[Any]) -> Request:
@@ -155,7 +248,10 @@ def read(docs: Sequence[Any]) -> Request:
             lemma = tok.lemma_.lower() if tok.pos_ == "VERB" else _stem(tok.lower_)
             family = _FAMILY_OF.get(_stem(lemma), _FAMILY_OF.get(_stem(tok.lower_)))
             objects = tuple(sorted({t.lower_ for t in tok.subtree if t.pos_ in ("NOUN", "PROPN") and t is not tok}))
-            actions.append(RequestedAction(lemma, family, objects, _negated(tok)))
+            negated = _negated(tok)
+            actions.append(RequestedAction(lemma, family, objects, negated))
+            actions += [RequestedAction(verb, _FAMILY_OF[verb], objects, negated)
+                        for verb in _implied_verbs(tok, lemma, family)]
             if lemma in _DELEGATING_VERBS and not _negated(tok):
                 sub = {t.lower_ for t in tok.subtree} | {t.lemma_.lower() for t in tok.subtree}
                 if sub & _INSTRUCTION_WORDS:

@@ -269,6 +269,8 @@ OBJECT_DOMAINS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
 ))
 
 
+# Domains a request must name for a tool acting on them: credentials.
+_NAMED_ONLY = frozenset(i for i, d in enumerate(OBJECT_DOMAINS) if "password" in d)
 _CONTENT_FAMILIES = frozenset({_FAMILY_OF["send"], _FAMILY_OF["transfer"], _FAMILY_OF["post"]})
 
 
@@ -290,6 +292,10 @@ def _other_domain(spec: ToolSpec, request: Request) -> bool:
     if not tool:
         return False
     asked = _domain_of(request.wanted_objects)
+    if tool & _NAMED_ONLY and not (_domain_of(request.nouns) & tool):
+        # "Move my 1:1 with Carla" asks for an update, not for a new password: a tool acting on
+        # credentials needs the request to name them, whatever else it names.
+        return True
     return bool(asked) and not (asked & tool)
 
 
