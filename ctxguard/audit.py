@@ -35,6 +35,7 @@ from __future__ import annotations
 import bisect
 import collections
 import copy
+import functools
 import hashlib
 import hmac
 import json
@@ -88,7 +89,15 @@ _NAME_RUN = compile_linear(r"[A-Za-z0-9]{16,}")
 
 
 def is_log_safe_name(name: str) -> bool:
-    """Whether ``name`` (a tool, an argument path, a source) may go into a record as it is."""
+    """Whether ``name`` (a tool, an argument path, a source) may go into a record as it is.
+
+    Every record asks this of the same few names (its tools, argument paths and sources), so answers
+    for names a record may hold as they are (at most 96 characters) are remembered, in a bounded cache."""
+    return len(name) <= 96 and _is_log_safe_short_name(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_log_safe_short_name(name: str) -> bool:
     from .detect.validators import looks_random
 
     if _NAME.fullmatch(name) is None:

@@ -19,6 +19,8 @@ are judged by the URL checks and by provenance (a value from injected content bl
 
 from __future__ import annotations
 
+import functools
+
 from .._patterns import compile_linear
 
 _DESTINATION_WORDS = frozenset({
@@ -47,7 +49,13 @@ MAX_ITEMS = 500
 
 def name_words(path: str) -> list[str]:
     """The words of an argument path: ``headers.replyTo`` -> ["headers", "reply", "to"]."""
-    return [w.lower() for w in _WORDS.findall(path)]
+    return list(_name_words(path)) if len(path) <= 200 else [w.lower() for w in _WORDS.findall(path)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_words(path: str) -> tuple[str, ...]:
+    """Cached: a call's argument paths are read by several checks, and a tool has few of them."""
+    return tuple(w.lower() for w in _WORDS.findall(path))
 
 
 def named_as_destination(path: str) -> bool:
