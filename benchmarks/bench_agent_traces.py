@@ -545,7 +545,7 @@ def main() -> None:
     for line in (t.misses + t.held)[: args.show]:
         print("  ", line)
     notes = {2: "seen: two fixes followed its first run", 3: "seen: one fix followed its first run",
-             4: "blind: written after the last change to the checks, run once",
+             4: "seen: blind at its first run; this session's changes were made knowing its held task",
              5: "seen: written before two changes, first run after them; three fixes followed",
              6: "blind: written before the fixes split 5 led to, first run after them"}
     for split, styles, tasks in ((2, HELDOUT_STYLES, HELDOUT_TASKS), (3, BLIND_STYLES, BLIND_TASKS),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import io
 import itertools
 import math
@@ -98,6 +99,17 @@ def threshold_at(scores: list[float], fpr: float) -> float:
     return (s[k] + 1e-9) if k < len(s) else 0.0
 
 
+def threshold_pooled(model: learned.NgramModel, texts: list[Text], fpr: float) -> float:
+    """The lowest threshold at which at most ``fpr`` of all held-back benign texts reach it.
+
+    Two other rules were tried on 2026-12-04, after this one's run with sixteen languages, and are
+    reported in benchmarks/README.md ("Learned injection model"): at most ``fpr`` on *each* training
+    source (cross-source FPR 1.2% but the model then almost never decides: 5.9% of the held-out
+    multilingual probes), and at most ``fpr`` of the texts with non-English prose (the model's FPR on
+    unseen kinds of text rose further). Neither is better on both counts, so the rule stays."""
+    return threshold_at([learned.text_score(model, t.text) for t in texts if held_back(t)], fpr)
+
+
 def logit(p: float) -> float:
     p = min(1 - 1e-12, max(1e-12, p))
     return math.log(p / (1 - p))
@@ -112,8 +124,7 @@ def leave_one_out(texts: list[Text], C: float, combined: bool = False) -> None:
     for src in sources:
         rest = [t for t in texts if t.source != src]
         model = train([t for t in rest if not held_back(t)], C)
-        cal = [learned.text_score(model, t.text) for t in rest if held_back(t)]
-        t1, t01 = threshold_at(cal, 0.01), threshold_at(cal, 0.001)
+        t1, t01 = threshold_pooled(model, rest, 0.01), threshold_pooled(model, rest, 0.001)
         pos = [learned.text_score(model, t.text) for t in texts if t.source == src and t.label == 1]
         neg = [learned.text_score(model, t.text) for t in texts if t.source == src and t.label == 0]
 
@@ -124,7 +135,7 @@ def leave_one_out(texts: list[Text], C: float, combined: bool = False) -> None:
         if combined:
             from ctxguard.detect.injection import InjectionDetector
 
-            th = threshold_at(cal, 0.005)
+            th = threshold_pooled(model, rest, 0.005)
             shifted = learned.NgramModel(model.weights, model.bias - logit(th))
             det = InjectionDetector(learned=shifted)
 
@@ -152,8 +163,8 @@ def write_final(texts: list[Text], C: float, fpr: float) -> None:
     # The injection benchmark's test side stays unseen, so its figures remain held-out ones.
     texts = [t for t in texts if t.split != "test"]
     model = train([t for t in texts if not held_back(t)], C)
-    cal = [learned.text_score(model, t.text) for t in texts if held_back(t)]
-    th = threshold_at(cal, fpr)
+    th = threshold_pooled(model, texts, fpr)
+    cal = [t for t in texts if held_back(t)]
     # Move the intercept so that the operating point is probability 0.5, the policy's threshold.
     bias = model.bias - logit(th)
     buf = io.BytesIO()
@@ -170,6 +181,7 @@ def write_final(texts: list[Text], C: float, fpr: float) -> None:
 
 def throughput(texts: list[Text]) -> None:
     """The packaged model alone (unit split, n-gram hashing, span scores) on benign text, per core."""
+    importlib.reload(learned)  # --write may have just replaced the file and its pinned hash
     model = learned.load_model()
     corpus = "\n".join(t.text for t in texts if t.label == 0)[:2_000_000]
     learned.text_score(model, "warm up")

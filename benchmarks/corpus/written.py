@@ -1,4 +1,4 @@
-"""Injections and benign text in eight languages, written by the ctxguard team for training.
+"""Injections and benign text in sixteen languages, written by the ctxguard team for training.
 
 Nothing here is copied or translated from a public benchmark (in particular nothing from garak,
 CyberSecEval, Tensor Trust or AgentDojo, which the project is measured on). Each language has:
@@ -21,6 +21,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from .written_more import MORE_LANGS, MORE_NOTICES
 
 FILL = {
     "email": ["ops-backup@mailbox-relay.net", "j.weber@protonmail.com", "audit.team@secure-archive.org",
@@ -404,6 +406,11 @@ NOTICES: dict[str, list[str]] = {
   "ご注文55120は発送済みで、木曜日に到着予定です。"
  ]
 }
+
+
+# Russian, Arabic, Hindi, Korean, Turkish, Polish, Dutch, Indonesian (written 2026-12-04).
+LANGS.update(MORE_LANGS)
+NOTICES.update(MORE_NOTICES)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ no word list (``tagger=None`` turns that off).
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Literal
 
@@ -82,7 +83,9 @@ def _speaks_alone(text: str) -> bool:
     counts as one "word" per run, so it qualifies by length)."""
     sample = text[:2000]
     visible = [c for c in sample if not c.isspace()]
-    if not visible or sum(c.isalpha() for c in visible) < 0.6 * len(visible):
+    # Vowel signs and other combining marks are part of words in Devanagari, Bengali, Thai, Tamil ...:
+    # they count with the letters (str.isalpha says no to them).
+    if not visible or sum(c.isalpha() or unicodedata.category(c)[0] == "M" for c in visible) < 0.6 * len(visible):
         return False
     words = imperative_words(sample)
     cjk = sum(1 for c in visible if ord(c) >= 0x2E80)

@@ -38,7 +38,7 @@ BITS = 20
 NGRAMS = (2, 3, 4, 5)
 MODEL_FILE = "injection_ngram.npz"
 # SHA-256 of MODEL_FILE as written by benchmarks/train_injection_model.py (which prints it).
-MODEL_SHA256 = "5e467621278c6ea31b90dfd9245c3db20dcc6d886378493d67b7371975ec7daa"
+MODEL_SHA256 = "47a1e44eeb407b1fadee443068b64503324c76116dcec759634b2faf27de4869"
 
 _P = np.uint64(0x100000001B3)
 _MIX = np.uint64(0xFF51AFD7ED558CCD)
