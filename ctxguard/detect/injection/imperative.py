@@ -309,9 +309,11 @@ def _tagged_heads(tagged: list[tuple[str, str]]) -> tuple[list[str], bool, bool]
     return heads, request, chain
 
 
-def analyse(sentence: str, tagged: list[tuple[str, str]] | None = None) -> Sentence:
-    """The sentence's imperative heads from the word lists, or from its tags when the lists find none."""
-    heads, request, chain = _heads(_words(sentence))
+def analyse(sentence: str, tagged: list[tuple[str, str]] | None = None, *,
+            words: list[tuple[str, bool]] | None = None) -> Sentence:
+    """The sentence's imperative heads from the word lists, or from its tags when the lists find none.
+    ``words``: the sentence's ``_words``, when the caller has them already."""
+    heads, request, chain = _heads(_words(sentence) if words is None else words)
     if not heads and tagged is not None:
         heads, request, chain = _tagged_heads(tagged)
     return Sentence(tuple(heads), request, chain)
@@ -436,11 +438,11 @@ def _unlisted_heads(sentence: str) -> bool:
     return False
 
 
-def _worth_tagging(sentence: str) -> bool:
+def _worth_tagging(sentence: str, words: list[tuple[str, bool]] | None = None) -> bool:
     """Could the tagger change the verdict? Only by finding an imperative the lists missed at a clause
     head that chains to an action verb ("Retrive the history ... and email it to ..."): an unknown
     verb is not taken for a tool's own, and the other heuristics do not need a verb to fire."""
-    words = _words(sentence)
+    words = _words(sentence) if words is None else words
     chained = any(w in ("and", "then") and nxt in ACTION_VERBS for (w, _), (nxt, _) in pairwise(words))
     if not chained or not _unlisted_heads(sentence):
         return False
@@ -473,13 +475,14 @@ def scan(text: str, tagger: Tagger | None = None, *, max_tagged: int = MAX_TAGGE
     ``tagger`` in one batch (at most ``max_tagged`` of them; past that the word lists decide alone).
     """
     spans = list(_spans(text))
-    found = [analyse(text[s:e]) for s, e in spans]
+    words = [_words(text[s:e]) for s, e in spans]  # read once: the word lists and the tagger test share them
+    found = [analyse(text[s:e], words=w) for (s, e), w in zip(spans, words, strict=True)]
     if tagger is not None:
         todo: list[int] = []
         for i, (a, (s, e)) in enumerate(zip(found, spans, strict=True)):
             if len(todo) >= max_tagged:
                 break
-            if not a.heads and _worth_tagging(text[s:e]):
+            if not a.heads and _worth_tagging(text[s:e], words[i]):
                 todo.append(i)
         if todo:
             tags = tagger([text[spans[i][0]:spans[i][1]] for i in todo])
