@@ -10,7 +10,11 @@ real tools, in these configurations, interleaved round-robin so that drift hits 
   Presidio finds by pattern (e-mail, phone, card, SSN, IBAN, IP), secrets, injection. No entity
   needs NER, so spaCy's NER never runs (spaCy's tagger may still lemmatise around a phone number
   for a context word);
-* ``middleware, NER``: the same with the default entity list, which adds ``PERSON`` (spaCy NER);
+* ``middleware, NER``: the same with the default entity list, which adds ``PERSON`` (spaCy NER), and
+  ``detection.pii.ner: always``, so that NER runs on every text;
+* ``middleware, default policy``: the default entity list with NER where the policy needs it
+  (``ner: auto``, the default); the default policy lets names through in every direction, so NER
+  runs nowhere and this is the pattern path with the default entities;
 * ``middleware, patterns, audit in memory``: the audit log kept in memory instead of a file, to show
   the share of the hash-chained file writes (every other configuration writes the file);
 * the pattern and NER configurations with ``CtxGuardCallbackHandler`` instead of the middleware (it
@@ -63,6 +67,11 @@ tools:
     search_kb: {class: read_only}
     lookup_customer: {class: read_only}
     send_email: {class: egress}
+"""
+NER_ALWAYS = """
+detection:
+  pii:
+    ner: always
 """
 PATTERN_ENTITIES = """
 detection:
@@ -219,7 +228,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         fw_patterns = firewall(BASE_POLICY + PATTERN_ENTITIES, Path(tmp) / "patterns.jsonl")
-        fw_ner = firewall(BASE_POLICY, Path(tmp) / "ner.jsonl")
+        fw_ner = firewall(BASE_POLICY + NER_ALWAYS, Path(tmp) / "ner.jsonl")
+        fw_default = firewall(BASE_POLICY, Path(tmp) / "default.jsonl")
         fw_memory = firewall(BASE_POLICY + PATTERN_ENTITIES, None)  # the audit log's share, measured apart
         detectors = {name: fw.content_detectors[-1].describe()["ner"]  # type: ignore[attr-defined]
                      for name, fw in (("patterns", fw_patterns), ("NER", fw_ner))}
@@ -227,6 +237,7 @@ def main() -> None:
         if CtxGuardMiddleware is not None:
             configs["middleware, patterns"] = with_middleware(fw_patterns)
             configs["middleware, NER"] = with_middleware(fw_ner)
+            configs["middleware, default policy (NER where needed)"] = with_middleware(fw_default)
             configs["middleware, patterns, audit in memory"] = with_middleware(fw_memory)
         configs["callback handler, patterns"] = with_handler(fw_patterns)
         configs["callback handler, NER"] = with_handler(fw_ner)
@@ -245,6 +256,7 @@ def main() -> None:
                     times[name].append(elapsed)
         fw_patterns.close()
         fw_ner.close()
+        fw_default.close()
         fw_memory.close()
 
     chars = len(USER) + len(ORDER) + len(STATUS_PAGE) + len(KB) + len(CUSTOMER) + len("sent") + len(ANSWER)

@@ -209,6 +209,10 @@ class FastPiiDetector:
                 self._fallback.append(rec)
         if self._ner is not None:
             _prefer_numpy_gemm(nlp)
+        mapping = NerModelConfiguration().model_to_presidio_entity_mapping or {}
+        produced = {mapping[label] for label in labels if label in mapping}
+        self._ner_entities = frozenset(produced & set(self._requested) & set(
+            self._ner.supported_entities if self._ner is not None else ()))
         # What gives tokens their lemmas: every component but NER, which has its own tok2vec.
         self._lemma_pipes = [proc for name, proc in nlp.pipeline if name != "ner"]
         self._phone_run = compile_linear(_PHONE_RUN)
@@ -261,17 +265,20 @@ class FastPiiDetector:
         }
 
     # ---- public API -------------------------------------------------------------------------------
-    def detect(self, text: str) -> list[Finding]:
-        return self.detect_many([text])[0]
+    def detect(self, text: str, *, ner: bool = True) -> list[Finding]:
+        return self.detect_many([text], ner=ner)[0]
 
-    def detect_many(self, texts: Sequence[str]) -> list[list[Finding]]:
-        """Findings for each text, as ``detect`` would give them; NER runs batched across the texts."""
+    def detect_many(self, texts: Sequence[str], *, ner: bool = True) -> list[list[Finding]]:
+        """Findings for each text, as ``detect`` would give them; NER runs batched across the texts.
+
+        ``ner=False`` leaves the NER step out (see ``ner_entities``): the pattern entities come out as
+        with it, from the same recognizers and the same context step, and no NER entity is reported."""
         self._ensure_built()
         work = [_Work(t) for t in texts]
         for w in work:
             if w.text.strip():
                 w.results = self._pattern_results(w.text)
-        self._spacy_stage(work)
+        self._spacy_stage(work, ner=ner)
         return [self._finish(w.results) if w.text.strip() else [] for w in work]
 
     def scan_patterns(self, text: str) -> list[Finding]:
@@ -560,8 +567,18 @@ class FastPiiDetector:
             pos = end
         return out
 
-    def _spacy_stage(self, work: list[_Work]) -> None:
-        ner = self._ner is not None
+    @property
+    def ner_entities(self) -> frozenset[str] | None:
+        """The requested entities only NER finds here (the pipeline's labels, as Presidio maps them),
+        for a caller to decide whether a text needs NER at all; None when NER cannot be left out (there
+        is none, or a recognizer Presidio runs as it is may read its entities)."""
+        self._ensure_built()
+        if self._ner is None or self._fallback:
+            return None
+        return self._ner_entities
+
+    def _spacy_stage(self, work: list[_Work], *, ner: bool = True) -> None:
+        ner = self._ner is not None and (ner or bool(self._fallback))
         pending: list[tuple[_Work, int, str]] = []
         for w in work:
             if not w.text.strip():
@@ -629,7 +646,7 @@ class FastPiiDetector:
         out: list[Any] = []
         for (offset, chunk), doc, results in zip(w.chunks, w.docs, per_chunk, strict=True):
             artifacts = self._artifacts(doc, w.needs_context)
-            if self._ner is not None:
+            if self._ner is not None and doc.has_annotation("ENT_IOB"):
                 results += self._ner.analyze(chunk, self._requested, artifacts)
             for rec in self._fallback:
                 results += self._run_presidio(rec, chunk, artifacts)

@@ -8,9 +8,9 @@ the text to a token budget before the detectors read it, and says so in a ``budg
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..decision import Finding
+from ..decision import Direction, Finding
 from ..detect.base import Detector
 from ..detect.decode import scan_with_decoding
 from ..detect.normalize import normalize
@@ -68,7 +68,7 @@ def fit_budget(session: Session, check: Check) -> None:
 
 def content(session: Session, check: Check) -> None:
     """PII and secrets in the text (normalised, and inside encoded payloads)."""
-    check.findings += content_findings(session, check.body)
+    check.findings += content_findings(session, check.body, direction=check.direction)
 
 
 def injection(session: Session, check: Check) -> None:
@@ -101,12 +101,12 @@ def argument_values(session: Session, check: Check) -> None:
     for calls with effects, where the value came from and where it sends data."""
     policy, tool = session.policy, check.tool
     tp = policy.tool(tool)
-    prefetched = _prefetch(session, [v for _, v in check.values])
+    prefetched = _prefetch(session, [v for _, v in check.values], check.direction)
     raw = non_text_paths(check.args)
     for path, value in check.values:
         # A bytes or number value is read as text, but no edit can reach it (see RAW_VALUE).
         mark = RAW_VALUE if path in raw else ""
-        for f in content_findings(session, value, prefetched):
+        for f in content_findings(session, value, prefetched, direction=check.direction):
             check.findings.append(replace(f, field=path, detector=f.detector + mark))
         check.findings += url_findings(value, policy.allowed_domains, field=path)
         check.findings += canary_findings(value, policy.canaries, field=path)
@@ -164,22 +164,27 @@ def approval_gate(session: Session, check: Check) -> None:
 
 # ---- shared finders ---------------------------------------------------------------------------------
 def content_findings(session: Session, text: str,
-                     prefetched: list[dict[str, list[Finding]]] | None = None) -> list[Finding]:
+                     prefetched: list[dict[str, list[Finding]]] | None = None, *,
+                     direction: Direction | None = None) -> list[Finding]:
     """PII and secrets, on the normalised text and inside encoded payloads, in original offsets.
 
     ``prefetched`` holds, per detector, findings already computed for some normalised texts (see
-    ``_prefetch``); anything else is detected here.
+    ``_prefetch``); anything else is detected here. With ``direction``, NER runs only if the policy
+    acts there on an entity only NER finds (``detection.pii.ner``).
     """
     if not text:
         return []
     detectors = session.firewall.content_detectors
     pre = prefetched or [{} for _ in detectors]
+    lean = [direction is not None and _skips_ner(session, d, direction) for d in detectors]
 
     def detect(t: str) -> list[Finding]:
         out: list[Finding] = []
-        for d, cache in zip(detectors, pre, strict=True):
+        for d, cache, skip in zip(detectors, pre, lean, strict=True):
             found = cache.get(t)
-            out += d.detect(t) if found is None else found
+            if found is None:
+                found = d.detect(t, ner=False) if skip else d.detect(t)  # type: ignore[call-arg]
+            out += found
         return out
 
     return scan_with_decoding(text, detect, max_spans=MAX_DECODED_SPANS)
@@ -201,7 +206,7 @@ def concealed_findings(session: Session, text: str, field: str, *, views: bool =
     return list(out.values())
 
 
-def _prefetch(session: Session, texts: list[str]) -> list[dict[str, list[Finding]]]:
+def _prefetch(session: Session, texts: list[str], direction: Direction) -> list[dict[str, list[Finding]]]:
     """Per detector, findings for the normalised ``texts`` in one batched call where it can batch.
 
     A tool call has several arguments, each checked alone; NER costs a few milliseconds per call
@@ -211,8 +216,20 @@ def _prefetch(session: Session, texts: list[str]) -> list[dict[str, list[Finding
     if sum(1 for t in texts if t) < 2 or not any(callable(b) for b in batchers):
         return [{} for _ in batchers]
     unique = list(dict.fromkeys(n for n in (normalize(t).text for t in texts if t) if n))
-    return [dict(zip(unique, many(unique), strict=True)) if callable(many) and len(unique) > 1 else {}
-            for many in batchers]
+    return [dict(zip(unique, _with_ner(session, d, direction, many, unique), strict=True))
+            if callable(many) and len(unique) > 1 else {}
+            for d, many in zip(session.firewall.content_detectors, batchers, strict=True)]
+
+
+def _skips_ner(session: Session, detector: Detector, direction: Direction) -> bool:
+    """Whether ``detector`` may leave NER out for a text going ``direction``: it can (``ner_entities``)
+    and the policy acts on none of those entities there (``detection.pii.ner``)."""
+    entities = getattr(detector, "ner_entities", None)
+    return entities is not None and not session.policy.ner_needed(direction, entities)
+
+
+def _with_ner(session: Session, detector: Detector, direction: Direction, many: Any, texts: list[str]) -> Any:
+    return many(texts, ner=False) if _skips_ner(session, detector, direction) else many(texts)
 
 
 def _secrets_detector(session: Session) -> Detector | None:

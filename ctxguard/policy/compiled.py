@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -100,6 +100,7 @@ class Policy:
             for r in m.rules
         }
         self._rules = {r.name: r for r in m.rules}
+        self._acts_on: dict[tuple[str, Direction], bool] = {}
         self._tools: dict[str, ToolPolicy] = {}
         for declared, tp in m.tools.tools.items():
             key = canonical_tool_name(declared)
@@ -179,6 +180,28 @@ class Policy:
             if r >= rank and (best is None or r < best[0]):
                 best = (r, action)
         return best[1] if best else Action.ALLOW
+
+    def acts_on(self, entity: str, direction: Direction) -> bool:
+        """Whether anything in the policy treats ``entity`` other than "allow" in ``direction``: its
+        redaction strategy there, or a rule on findings whose glob matches it (whatever the rule's
+        source, trust or tool, so the answer errs towards yes). Decides where NER must run."""
+        key = (entity, direction)
+        known = self._acts_on.get(key)
+        if known is None:
+            kind = f"pii:{entity}"
+            known = self.strategy(entity, direction)[0] is not Strategy.ALLOW or any(
+                (r.when.direction is None or direction in r.when.direction)
+                and (glob := self._rule_globs[r.name]["finding"]) is not None and glob.matches(kind)
+                for r in self.model.rules)
+            self._acts_on[key] = known
+        return known
+
+    def ner_needed(self, direction: Direction, ner_entities: Iterable[str]) -> bool:
+        """Whether a text going ``direction`` needs NER: ``detection.pii.ner`` is "always", or the
+        policy acts there on one of the entities only NER finds."""
+        if self.model.detection.pii.ner == "always":
+            return True
+        return any(self.acts_on(e, direction) for e in ner_entities)
 
     def strategy(self, entity: str, direction: Direction) -> tuple[Strategy, str]:
         """Strategy for an entity in a direction, and the rule path that set it (for the Decision).

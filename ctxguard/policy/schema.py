@@ -134,6 +134,8 @@ def _merged(defaults: dict[str, Any], value: Any, *, per_key: bool = False) -> A
     out: dict[str, Any] = {}
     for key, entry in value.items():
         base = defaults.get(key) if isinstance(key, str) else None
+        if per_key and isinstance(base, str):  # a default for all directions ("PERSON: allow")
+            base = {d.value: base for d in Direction}
         if per_key and isinstance(base, dict) and isinstance(entry, dict):
             out[key] = {**base, **entry}
         else:
@@ -267,6 +269,11 @@ class PiiDetection(_Model):
         ]
     )
     score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    # When spaCy's NER runs. auto: on a text only where a redaction strategy (not allow) or a rule acts,
+    # in that text's direction, on an entity only NER finds (PERSON, LOCATION, ...); elsewhere the
+    # pattern entities are found exactly as before and NER entities are not reported. always: on every
+    # text, so that the audit log also lists names the policy lets through.
+    ner: Literal["auto", "always"] = "auto"
 
 
 class SecretsDetection(_Model):
