@@ -30,6 +30,7 @@ no word list (``tagger=None`` turns that off).
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -46,7 +47,7 @@ from .signatures import SIGNATURES, Signature
 
 __all__ = ["SIGNATURES", "InjectionDetector", "Signature", "looks_english"]
 
-_WORDS = compile_linear(r"[A-Za-z]+|[^\x00-\x7f\s]+")
+_WORDS = compile_linear(r"[\pL\pM]+")  # letters of any script, marks included: "wyślij" is one word
 
 
 def imperative_words(text: str) -> list[str]:
@@ -65,6 +66,47 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
     "over after before also only new more most other".split())
 
 
+# The commonest function words of Latin-script languages other than English (words that are also
+# common English words left out): positive evidence that a text is prose in one of them.
+_OTHER_FUNCTION_WORDS = frozenset("""
+le la les des du une est et pour que qui dans sur avec pas vous nous sont aux ces cette mais ou
+der das und ist nicht ein eine zu mit sich auf für von dem den sie es auch wir ihr bitte
+el los las del por con una para es son pero como más está este esta su sus ser usted
+il lo gli della che per con non sono una questo questa nel alla degli anche
+os as um uma não são para com pelo pela seu sua você nós mais mas muito
+het een van dat niet zijn voor met ook maar dit deze aan bij naar wij jullie
+nie jest się na że do dla jak ale czy tak oraz przez jego jej ten ta
+bir ve bu için ile da de çok daha ama gibi olan ben sen biz siz ne
+dan yang untuk dengan ini itu tidak ada dari akan pada kami anda saya bisa juga
+och att det som för med inte på är av till jag du vi ni har eller
+og ikke af til med som har jeg du vi er på den
+și este sunt pentru cu nu mai care acest această sau dar
+je se na že to v a ve pro s jsou jako ale nebo
+és az egy hogy nem van meg is ez vagy mint
+ja on ei se että kun tai mutta ovat myös
+và của là có không được cho những với các này một người
+és una amb per els les del què però
+je se na da su za sa od ali ili kao
+ir kad su ne yra bet arba
+un ir ka ar no par bet vai
+ja on ei et see kui aga või
+dhe në një për është nuk me që të se
+agus an ar na is le go ach
+ngi kanye uma futhi kodwa
+na ya wa kwa ni za katika kama lakini
+ang mga ng sa na ay at ito hindi
+en die het nie is van vir met wat
+""".split()) - _ENGLISH_FUNCTION_WORDS - frozenset(
+    "is die on me do to i man will war hat den van met son sin con per ten men pan net top sue".split())
+_PUNCTUATION = ".,;:!?()[]{}\"'\u00ab\u00bb\u201c\u201d\u201e\u2018\u2019-\u2013\u2014/*_#<>|`~"
+_LATIN_MAX = 0x024F  # Basic Latin to Latin Extended-B; Latin Extended Additional (Vietnamese) too, below
+
+
+def _non_latin_letter(c: str) -> bool:
+    o = ord(c)
+    return o > _LATIN_MAX and not 0x1E00 <= o <= 0x1EFF and (c.isalpha() or unicodedata.category(c)[0] == "M")
+
+
 def looks_english(text: str) -> bool:
     """At least one word in six is an English function word: the rules can read it."""
     words = imperative_words(text)
@@ -73,14 +115,18 @@ def looks_english(text: str) -> bool:
     return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) * 6 >= len(words)
 
 
-def _speaks_alone(text: str) -> bool:
+def _speaks_alone(text: str, document: str | None = None) -> bool:
     """Prose in a language other than English: where the model decides on its own.
 
     Measured across sources (benchmarks/README.md, "Learned injection model"), the model's false
     positives on unseen kinds of English text (payment notices, account e-mails), code and fragments
     are far above its calibration; on English the rules, which read clause structure and addressee,
     decide. Prose is at least four words, letters being most of its non-space characters (CJK text
-    counts as one "word" per run, so it qualifies by length)."""
+    counts as one "word" per run, so it qualifies by length), with positive evidence of another
+    language: mostly another script, or other languages' function words (about 30 Latin-script
+    languages are listed; one left out is read by the rules alone, as English is). The evidence may
+    come from the span or from the ``document`` it is part of: a short sentence says little about its
+    language, the text around it more."""
     sample = text[:2000]
     visible = [c for c in sample if not c.isspace()]
     # Vowel signs and other combining marks are part of words in Devanagari, Bengali, Thai, Tamil ...:
@@ -91,7 +137,30 @@ def _speaks_alone(text: str) -> bool:
     cjk = sum(1 for c in visible if ord(c) >= 0x2E80)
     if len(words) < 4 and cjk < 8:
         return False
-    return not looks_english(sample)
+    if looks_english(sample):
+        return False
+    return _other_language(sample) or (document is not None and _other_language(document[:2000]))
+
+
+@functools.lru_cache(maxsize=256)
+def _other_language(sample: str) -> bool:
+    """Positive evidence that ``sample`` is in a language other than English, not only the absence of
+    English function words (short English sentences, names, addresses, JSON and code have none either):
+    mostly letters of another script, or Latin-script words of which at least one in ten is another
+    language's function word, or many accented letters. Cached: every span of a text asks about it."""
+    visible = [c for c in sample if not c.isspace()]
+    letters = [c for c in visible if c.isalpha() or unicodedata.category(c)[0] == "M"]
+    if not letters:
+        return False
+    if sum(_non_latin_letter(c) for c in letters) * 2 >= len(letters):
+        return True
+    spaced = [w.strip(_PUNCTUATION).lower() for w in sample.split()]  # "wyślij" is one word here
+    spaced = [w for w in spaced if w.isalpha()]  # words, not URLs, paths, identifiers or numbers
+    if len(spaced) < 4:
+        return False
+    foreign = sum(w in _OTHER_FUNCTION_WORDS for w in spaced)
+    accented = sum(not c.isascii() for c in letters)  # ł, ş, ư, é ...: a name has one or two
+    return (foreign >= 1 and foreign * 10 >= len(spaced)) or (accented >= 3 and accented * 25 >= len(letters))
 
 
 class InjectionDetector:
@@ -169,7 +238,7 @@ class InjectionDetector:
                     # units; when one unit carries it alone, the finding stays that unit's, and the
                     # hostile scope stays narrow.
                     continue
-                if p >= REPORT_FLOOR and not _speaks_alone(text[start:end]):
+                if p >= REPORT_FLOOR and not _speaks_alone(text[start:end], text):
                     p = min(p, LEARNED_CAP)
                 add(start, end, p, "learned")
         for heuristic, start, end, score in scan_hidden(text, self._reads_as_instruction):
