@@ -278,8 +278,54 @@ def plain_event(event: Mapping[str, Any]) -> dict[str, Any]:
     """``event`` checked and copied as plain JSON data (TypeError/ValueError naming the bad field)."""
     if not isinstance(event, Mapping):
         raise TypeError(f"audit event must be a mapping, not {type(event).__name__}")
+    if type(event) is dict:
+        try:
+            fast: dict[str, Any] = _plain_fast(event, 0)
+            return fast
+        except _NotPlain:
+            pass  # the careful copy below says where and why
     plain: dict[str, Any] = _plain(event, "event", set())
     return plain
+
+
+class _NotPlain(Exception):
+    """Something ``_plain_fast`` does not take as it is; ``_plain`` then decides, and names it."""
+
+
+_FAST_DEPTH: Final = 32
+
+
+def _plain_fast(value: Any, depth: int) -> Any:
+    """The copy ``_plain`` makes, for the usual event (dicts, lists, str, int, float, bool, None of
+    exactly those types, no deeper than ``_FAST_DEPTH``), without building a key path for every value:
+    every decision record goes through here. Anything else raises ``_NotPlain``."""
+    t = type(value)
+    if t is str:
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _NotPlain from None
+        return value
+    if value is None or t is bool or t is int:
+        return value
+    if t is float:
+        if not math.isfinite(value):
+            raise _NotPlain
+        return value
+    if depth >= _FAST_DEPTH:
+        raise _NotPlain  # deep, or circular: the careful copy tells which
+    if t is dict:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _NotPlain
+            out[_plain_fast(k, depth)] = _plain_fast(v, depth + 1)
+        return out
+    if t is list or t is tuple:
+        return [_plain_fast(v, depth + 1) for v in value]
+    raise _NotPlain
 
 
 

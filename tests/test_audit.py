@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctxguard.audit import GENESIS, AuditLog, Problem, VerifyReport, verify
 from ctxguard.errors import IntegrityError
@@ -542,3 +545,42 @@ def test_unpaired_surrogates_in_names_give_a_decision_and_a_valid_log(tmp_path: 
         d = s.check_tool_call("t\ud800", {"a\udc00": "b\ud800"})
         assert d.action is not None
     assert verify(log).ok
+
+
+# --- the fast copy of usual events is the careful copy --------------------------------------------------
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _JSONISH, max_size=6))
+def test_the_fast_copy_equals_the_careful_one(event: dict) -> None:
+    from ctxguard.audit import _plain, plain_event
+
+    assert plain_event(event) == _plain(event, "event", set())
+
+
+@pytest.mark.parametrize("event, where", [
+    ({"a": {"b": "x\ud800"}}, "event.a.b"),
+    ({"a": [1.0, float("nan")]}, "event.a[1]"),
+    ({"a": {1: "x"}}, "event.a"),
+    ({"a": {"b": object()}}, "event.a.b"),
+])
+def test_what_the_fast_copy_refuses_the_careful_one_names(event: dict, where: str) -> None:
+    from ctxguard.audit import plain_event
+
+    with pytest.raises(TypeError, match=re.escape(where)):
+        plain_event(event)
+
+
+def test_a_circular_event_is_named_not_recursed_into() -> None:
+    from ctxguard.audit import plain_event
+
+    loop: dict = {"a": 1}
+    loop["self"] = loop
+    with pytest.raises(TypeError, match="circular"):
+        plain_event({"x": loop})
