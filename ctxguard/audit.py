@@ -35,7 +35,6 @@ from __future__ import annotations
 import bisect
 import collections
 import copy
-import functools
 import hashlib
 import hmac
 import json
@@ -49,6 +48,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Any, Final, Literal, Protocol
 
+from ._memo import short_string_cache
 from ._patterns import compile_linear
 from .errors import IntegrityError
 
@@ -88,16 +88,13 @@ _NAME = compile_linear(r"[A-Za-z0-9_.:/\-\[\]]{1,96}")
 _NAME_RUN = compile_linear(r"[A-Za-z0-9]{16,}")
 
 
+@short_string_cache(96)
 def is_log_safe_name(name: str) -> bool:
     """Whether ``name`` (a tool, an argument path, a source) may go into a record as it is.
 
-    Every record asks this of the same few names (its tools, argument paths and sources), so answers
-    for names a record may hold as they are (at most 96 characters) are remembered, in a bounded cache."""
-    return len(name) <= 96 and _is_log_safe_short_name(name)
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_log_safe_short_name(name: str) -> bool:
+    Every record asks this of the same few names (its tools, argument paths and sources): the answers
+    are remembered. A name of more than 96 characters is never log-safe (``_NAME``), so none longer is
+    cached."""
     from .detect.validators import looks_random
 
     if _NAME.fullmatch(name) is None:

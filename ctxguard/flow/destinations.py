@@ -19,8 +19,7 @@ are judged by the URL checks and by provenance (a value from injected content bl
 
 from __future__ import annotations
 
-import functools
-
+from .._memo import short_string_cache
 from .._patterns import compile_linear
 
 _DESTINATION_WORDS = frozenset({
@@ -49,10 +48,10 @@ MAX_ITEMS = 500
 
 def name_words(path: str) -> list[str]:
     """The words of an argument path: ``headers.replyTo`` -> ["headers", "reply", "to"]."""
-    return list(_name_words(path)) if len(path) <= 200 else [w.lower() for w in _WORDS.findall(path)]
+    return list(_name_words(path))
 
 
-@functools.lru_cache(maxsize=4096)
+@short_string_cache(200)
 def _name_words(path: str) -> tuple[str, ...]:
     """Cached: a call's argument paths are read by several checks, and a tool has few of them."""
     return tuple(w.lower() for w in _WORDS.findall(path))

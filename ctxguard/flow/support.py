@@ -14,11 +14,11 @@ costlier error for them; the provenance rules still apply to the arguments.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .._memo import short_string_cache
 from .._patterns import compile_linear
 from .provenance import MIN_VALUE_CHARS, fold
 
@@ -68,10 +68,10 @@ def _stem(word: str) -> str:
 
 def tool_words(tool: str) -> list[str]:
     """``GmailSendEmail`` / ``send_email`` / ``send-email`` -> ["gmail", "send", "email"]."""
-    return list(_tool_words(tool)) if len(tool) <= 200 else [_stem(m.group(0)) for m in _CAMEL.finditer(tool)]
+    return list(_tool_words(tool))
 
 
-@functools.lru_cache(maxsize=4096)
+@short_string_cache(200)
 def _tool_words(tool: str) -> tuple[str, ...]:
     """Cached: every check of a call reads its tool's words several times, and an agent has few tools."""
     return tuple(_stem(m.group(0)) for m in _CAMEL.finditer(tool))

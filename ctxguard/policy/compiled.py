@@ -6,14 +6,14 @@ are built here, so ``admit`` and ``check_*`` never touch YAML or compile a patte
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
+from .._memo import short_string_cache
 from .._patterns import compile_linear, glob_to_regex
 from ..decision import Action, Direction
 from ..detect.canonical import canonical
@@ -28,24 +28,14 @@ from .table import DecisionTable
 _TOOL_SEPARATORS = compile_linear(r"[\s_\-.:/]+")
 
 
+@short_string_cache(200)
 def canonical_tool_name(name: str) -> str:
     """The form tool names are looked up and matched in: ``Send-Email``, ``send_email``, ``SendEmail``
     and ``send email`` are one tool. A policy that keys on the exact spelling would let a model (or an
     MCP server that renames tools) walk round its rules by changing the case or a separator.
 
     A tool call looks its name up several times (policy, rules, argument rules), and an agent calls the
-    same few tools: names are remembered (a bounded cache, short names only)."""
-    if len(name) <= _CACHED_NAME_CHARS:
-        return _canonical_short_name(name)
-    out: str = _TOOL_SEPARATORS.sub("", canonical(name))
-    return out
-
-
-_CACHED_NAME_CHARS: Final = 200
-
-
-@functools.lru_cache(maxsize=4096)
-def _canonical_short_name(name: str) -> str:
+    same few tools: short names are remembered."""
     out: str = _TOOL_SEPARATORS.sub("", canonical(name))
     return out
 

@@ -102,9 +102,15 @@ _PUNCTUATION = ".,;:!?()[]{}\"'\u00ab\u00bb\u201c\u201d\u201e\u2018\u2019-\u2013
 _LATIN_MAX = 0x024F  # Basic Latin to Latin Extended-B; Latin Extended Additional (Vietnamese) too, below
 
 
+def _letterlike(c: str) -> bool:
+    """A letter, or a combining mark: vowel signs are part of words in Devanagari, Bengali, Thai,
+    Tamil ... (``str.isalpha`` says no to them)."""
+    return c.isalpha() or unicodedata.category(c)[0] == "M"
+
+
 def _non_latin_letter(c: str) -> bool:
     o = ord(c)
-    return o > _LATIN_MAX and not 0x1E00 <= o <= 0x1EFF and (c.isalpha() or unicodedata.category(c)[0] == "M")
+    return o > _LATIN_MAX and not 0x1E00 <= o <= 0x1EFF and _letterlike(c)
 
 
 def looks_english(text: str) -> bool:
@@ -129,9 +135,7 @@ def _speaks_alone(text: str, document: str | None = None) -> bool:
     language, the text around it more."""
     sample = text[:2000]
     visible = [c for c in sample if not c.isspace()]
-    # Vowel signs and other combining marks are part of words in Devanagari, Bengali, Thai, Tamil ...:
-    # they count with the letters (str.isalpha says no to them).
-    if not visible or sum(c.isalpha() or unicodedata.category(c)[0] == "M" for c in visible) < 0.6 * len(visible):
+    if not visible or sum(_letterlike(c) for c in visible) < 0.6 * len(visible):
         return False
     words = imperative_words(sample)
     cjk = sum(1 for c in visible if ord(c) >= 0x2E80)
@@ -148,8 +152,7 @@ def _other_language(sample: str) -> bool:
     English function words (short English sentences, names, addresses, JSON and code have none either):
     mostly letters of another script, or Latin-script words of which at least one in ten is another
     language's function word, or many accented letters. Cached: every span of a text asks about it."""
-    visible = [c for c in sample if not c.isspace()]
-    letters = [c for c in visible if c.isalpha() or unicodedata.category(c)[0] == "M"]
+    letters = [c for c in sample if _letterlike(c)]
     if not letters:
         return False
     if sum(_non_latin_letter(c) for c in letters) * 2 >= len(letters):

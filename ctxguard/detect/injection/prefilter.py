@@ -97,15 +97,12 @@ class SignaturePrefilter:
 
     def candidates(self, text: str) -> Sequence[int]:
         """Indices of the signatures that may match ``text``, in order (all of them when in doubt)."""
-        if not text.isascii():
-            if not _FOLDS_TO_ASCII.isdisjoint(text):
-                return range(self._count)
-            try:
-                data = text.encode("utf-8")
-            except UnicodeEncodeError:  # lone surrogates: not UTF-8, which Hyperscan's UTF-8 mode needs
-                return range(self._count)
-        else:
-            data = text.encode("ascii")
+        if not text.isascii() and not _FOLDS_TO_ASCII.isdisjoint(text):
+            return range(self._count)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: not UTF-8, which Hyperscan's UTF-8 mode needs
+            return range(self._count)
         found = set(self._always)
 
         def on_match(rule: int, _start: int, _end: int, _flags: int, _ctx: Any) -> None:
