@@ -30,7 +30,6 @@ no word list (``tagger=None`` turns that off).
 
 from __future__ import annotations
 
-import functools
 import math
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -121,7 +120,7 @@ def looks_english(text: str) -> bool:
     return sum(w in _ENGLISH_FUNCTION_WORDS for w in words) * 6 >= len(words)
 
 
-def _speaks_alone(text: str, document: str | None = None) -> bool:
+def _speaks_alone(text: str, document_in_other_language: Callable[[], bool] | None = None) -> bool:
     """Prose in a language other than English: where the model decides on its own.
 
     Measured across sources (benchmarks/README.md, "Learned injection model"), the model's false
@@ -131,8 +130,8 @@ def _speaks_alone(text: str, document: str | None = None) -> bool:
     counts as one "word" per run, so it qualifies by length), with positive evidence of another
     language: mostly another script, or other languages' function words (about 30 Latin-script
     languages are listed; one left out is read by the rules alone, as English is). The evidence may
-    come from the span or from the ``document`` it is part of: a short sentence says little about its
-    language, the text around it more."""
+    come from the span or from the document it is part of (asked only when the span gives none): a
+    short sentence says little about its language, the text around it more."""
     sample = text[:2000]
     visible = [c for c in sample if not c.isspace()]
     if not visible or sum(_letterlike(c) for c in visible) < 0.6 * len(visible):
@@ -143,15 +142,14 @@ def _speaks_alone(text: str, document: str | None = None) -> bool:
         return False
     if looks_english(sample):
         return False
-    return _other_language(sample) or (document is not None and _other_language(document[:2000]))
+    return _other_language(sample) or (document_in_other_language is not None and document_in_other_language())
 
 
-@functools.lru_cache(maxsize=256)
 def _other_language(sample: str) -> bool:
     """Positive evidence that ``sample`` is in a language other than English, not only the absence of
     English function words (short English sentences, names, addresses, JSON and code have none either):
     mostly letters of another script, or Latin-script words of which at least one in ten is another
-    language's function word, or many accented letters. Cached: every span of a text asks about it."""
+    language's function word, or many accented letters."""
     letters = [c for c in sample if _letterlike(c)]
     if not letters:
         return False
@@ -230,6 +228,13 @@ class InjectionDetector:
                 heuristic, score = max(u.scores, key=lambda hs: hs[1])
                 add(u.start, u.end, score, heuristic)
         if self.model is not None:
+            answer: list[bool] = []  # whether the whole text is in another language: asked at most once
+
+            def document_in_other_language() -> bool:
+                if not answer:
+                    answer.append(_other_language(text[:2000]))
+                return answer[0]
+
             # candidate_spans lists the units first, then the neighbouring pairs, then the whole text.
             spans = candidate_spans(text, [(u.start, u.end) for u in units])
             probs = self.model.spans_scores(text, spans)
@@ -241,7 +246,7 @@ class InjectionDetector:
                     # units; when one unit carries it alone, the finding stays that unit's, and the
                     # hostile scope stays narrow.
                     continue
-                if p >= REPORT_FLOOR and not _speaks_alone(text[start:end], text):
+                if p >= REPORT_FLOOR and not _speaks_alone(text[start:end], document_in_other_language):
                     p = min(p, LEARNED_CAP)
                 add(start, end, p, "learned")
         for heuristic, start, end, score in scan_hidden(text, self._reads_as_instruction):
